@@ -1,0 +1,67 @@
+"""One repository in, one verdict out: facts, linking, judgement, torch pins."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Dict, Optional
+
+from .judge import judge_repo
+from .link import Index
+from .model import FileError, FileFacts, RepoVerdict
+from .pins import find_pins, torch_era
+from .sources import RepoFiles
+
+# Flaws that replace PyTorch's own per-worker NumPy seeding, so they show on every torch version.
+_OVERRIDING = ("SRV201", "SRV202", "SRV203", "SRV205", "SRV206")
+
+
+def effective(verdict: str, rng_kind: str, codes, era: str) -> str:
+    """Whether the bug shows with the repository's torch: "yes", "no" or "unknown"."""
+    if verdict not in ("affected", "flawed-seed"):
+        return "no"
+    if rng_kind in ("instance", "both") or any(c in _OVERRIDING for c in codes):
+        return "yes"
+    return {"old": "yes", "new": "no"}.get(era, "unknown")
+
+
+def classify_repo(root: Path, name: Optional[str] = None, cache: Optional[Dict[str, FileFacts]] = None) -> RepoVerdict:
+    root = Path(root)
+    repo = RepoFiles(root, cache)
+    for module in repo.prefiltered():
+        repo.facts(module)
+    index = Index(repo)
+    verdict, rng_kind, findings = judge_repo(index)
+    pins = find_pins(root)
+    codes = {f.code for f in findings if f.verdict == verdict}
+    errors = tuple(sorted(set(repo.errors), key=lambda e: e.path))
+    return RepoVerdict(
+        repo=name or root.resolve().name,
+        verdict=verdict,
+        rng_kind=rng_kind,
+        torch_pin="; ".join(spec for _, spec in pins),
+        effective=effective(verdict, rng_kind, codes, torch_era(pins)),
+        findings=tuple(findings),
+        errors=errors,
+        files=len(repo.paths),
+        parsed=repo.parsed,
+    )
+
+
+__all__ = ["classify_repo", "effective", "FileError"]
+
+
+def without_noqa(findings, root: Path):
+    """Findings not silenced by a ``# noqa`` or ``# noqa: SRVnnn`` comment on their line."""
+    from .facts import noqa_lines
+    from .sources import decode
+    cache: Dict[str, dict] = {}
+    out = []
+    for f in findings:
+        if f.path not in cache:
+            try:
+                cache[f.path] = dict(noqa_lines(decode((Path(root) / f.path).read_bytes())))
+            except (OSError, SyntaxError, UnicodeDecodeError):
+                cache[f.path] = {}
+        codes = cache[f.path].get(f.line)
+        if codes is None or (codes and f.code not in codes.split(",")):
+            out.append(f)
+    return out

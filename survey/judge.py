@@ -1,0 +1,334 @@
+"""The repository-level judgement: which Datasets draw NumPy randomness in workers, and whether reseeded.
+
+Reads top to bottom like the rubric:
+1. find the datasets (repo Dataset subclasses, classes handed to a DataLoader, library datasets built with a
+   repo transform, collate functions) and walk each one's worker path;
+2. keep the NumPy draws on it (global RNG, or RNG objects created outside the worker);
+3. find the loaders that may load it, and their num_workers, worker_init_fn and persistent_workers;
+4. judge each draw group against the reseeds that reach it: none (affected), a flawed one (flawed-seed),
+   a per-worker per-epoch one (seeded), or no worker processes at all (single-process).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, FrozenSet, List, Optional, Set, Tuple
+
+from . import names as N
+from .link import Ctx, Index, bind
+from .model import Draw, Finding, Function, Klass, Loader, Seed, worst
+from .rules import message
+from .values import Values
+
+GOOD_SOURCES = frozenset({"t:torch_seed", "t:worker_seed", "t:torch_draw", "t:entropy", "t:other"})
+_MAX_STEPS = 400
+
+
+@dataclass
+class Candidate:
+    name: str
+    path: str
+    line: int
+    key: str                                   # how loaders name it: "i:q:<class>", "lib:<name>", "loader:<n>"
+    entries: List[Tuple[Function, Optional[Klass], bool, tuple]]
+    dataset: Optional[Klass] = None
+
+
+@dataclass
+class WorkerPath:
+    draws: List[Tuple[Function, Draw, Ctx]] = field(default_factory=list)
+    seeds: List[Tuple[Function, Seed, Ctx]] = field(default_factory=list)
+
+
+@dataclass
+class LoaderInfo:
+    loader: Loader
+    path: str
+    ctx: Ctx
+    targets: Set[str]                          # candidate keys it loads; empty when unresolved
+    workers: Set[str]
+    workers_how: List[str]
+    wif: List[Tuple[Function, Optional[Klass], bool]]
+    wif_text: str
+    wif_unresolved: bool
+    persistent: bool
+
+    @property
+    def multi(self) -> bool:
+        return self.workers != {"zero"}
+
+    @property
+    def where(self) -> str:
+        return f"{self.path}:{self.loader.line}"
+
+
+@dataclass(frozen=True)
+class SeedJudgement:
+    ok: bool
+    code: str
+    seed: str
+
+
+def _fn_path(ix: Index, fn: Function) -> str:
+    module = fn.qualname
+    while module:
+        module = module.rpartition(".")[0]
+        if module in ix.repo.paths:
+            facts = ix.repo.facts(module)
+            return facts.path if facts else ""
+    return ""
+
+
+class Judge:
+    def __init__(self, index: Index):
+        self.ix = index
+        self.v = Values(index)
+
+    # 1. datasets and their worker paths -------------------------------------------------------------
+    def candidates(self, loaders: List[LoaderInfo]) -> List[Candidate]:
+        ix = self.ix
+        loaded_classes = {t[4:] for info in loaders for t in info.targets if t.startswith("i:q:")}
+        out: List[Candidate] = []
+        seen: Set[str] = set()
+        classes = list(ix.all_classes())
+        for name in loaded_classes:
+            k = ix.klass(name)
+            if k is not None:
+                classes.append(k)
+        for k in classes:
+            if k.qualname in seen:
+                continue
+            seen.add(k.qualname)
+            is_ds = ix.is_dataset(k)
+            if not is_ds and k.qualname not in loaded_classes:
+                continue
+            entries = []
+            for m in N.PER_SAMPLE_METHODS:
+                fn = ix.method(k, m)
+                if fn is not None:
+                    entries.append((fn, k, True, ()))
+            if not any(fn.name == "__getitem__" or fn.name == "__iter__" for fn, *_ in entries):
+                # A subclass of a library dataset runs the transforms it hands to the library's __getitem__.
+                for attr in ("transform", "target_transform", "transforms"):
+                    for fn, kk, bound in self.v.called([f"self:{attr}"], Ctx(None, k)):
+                        entries.append((fn, kk, bound, ()))
+            if entries or is_ds:
+                out.append(Candidate(k.qualname, _class_path(ix, k), k.line, "i:q:" + k.qualname, entries, k))
+        out.extend(self._library_datasets())
+        for n, info in enumerate(loaders):
+            collate = [a for k, a in info.loader.args if k == "collate_fn"]
+            if collate:
+                entries = [(fn, kk, b, ()) for fn, kk, b in self.v.called(collate[0], info.ctx)]
+                if entries:
+                    out.append(Candidate(f"collate_fn of the loader at {info.where}", info.path, info.loader.line,
+                                         f"loader:{n}", entries))
+        return out
+
+    def _library_datasets(self) -> List[Candidate]:
+        out = []
+        for facts in list(self.ix.repo.loaded()):
+            for fn in facts.functions:
+                for call in fn.calls:
+                    names = [a[2:] for a in call.callee if a.startswith("q:")]
+                    hits = [self.ix.resolve(n) for n in names]
+                    lib = [h.name for h in hits if h is not None and h.kind == "external"
+                           and h.name.startswith(N.LIBRARY_DATASET_PREFIXES)]
+                    if not lib:
+                        continue
+                    ctx = Ctx(fn, self.ix.class_of(fn))
+                    entries = []
+                    for key, atoms in call.args:
+                        if key in ("transform", "target_transform", "transforms", "1", "2"):
+                            entries.extend((f, k, b, ()) for f, k, b in self.v.called(atoms, ctx))
+                    if entries:
+                        short = lib[0].rsplit(".", 1)[-1]
+                        out.append(Candidate(f"{short} with a repo transform", facts.path, call.line,
+                                             "lib:" + lib[0], entries))
+        return out
+
+    def walk(self, entries, dataset: Optional[Klass]) -> WorkerPath:
+        """Everything the repo defines that runs from these entry points, with parameters bound."""
+        path = WorkerPath()
+        todo = [(fn, Ctx(fn, k, binding, dataset)) for fn, k, _, binding in entries]
+        seen: Set[tuple] = set()
+        steps = 0
+        while todo and steps < _MAX_STEPS:
+            fn, ctx = todo.pop(0)
+            key = (fn.qualname, ctx.klass.qualname if ctx.klass else "", ctx.binding)
+            if key in seen:
+                continue
+            seen.add(key)
+            steps += 1
+            path.draws.extend((fn, d, ctx) for d in fn.draws)
+            path.seeds.extend((fn, s, ctx) for s in fn.seeds)
+            for call in fn.calls:
+                for target, klass, bound in self.v.called(call.callee, ctx):
+                    binding = bind(call, target, bound, lambda atoms: self.v.expand(atoms, ctx))
+                    todo.append((target, Ctx(target, klass, binding, dataset)))
+        return path
+
+    # 2-3. loaders ------------------------------------------------------------------------------------
+    def loaders(self) -> List[LoaderInfo]:
+        out = []
+        for facts in list(self.ix.repo.loaded()):
+            for loader in facts.loaders:
+                fn = self.ix.function(loader.scope)
+                klass = self.ix.klass(loader.cls) if loader.cls else None
+                out.append(self._loader(loader, facts.path, Ctx(fn, klass)))
+        return out
+
+    def _loader(self, loader: Loader, path: str, ctx: Ctx) -> LoaderInfo:
+        args = dict(loader.args)
+        targets: Set[str] = set()
+        for value in self.v.expand(args.get("dataset", ()), ctx):
+            if value.startswith("i:q:"):
+                hit = self.ix.resolve(value[4:])
+                if hit is not None and hit.kind == "class":
+                    targets.add("i:q:" + hit.name)
+                elif value[4:].startswith(N.LIBRARY_DATASET_PREFIXES):
+                    targets.add("lib:" + value[4:])
+        if "num_workers" in args:
+            workers, how = self.v.workers(args["num_workers"], ctx)
+        elif loader.kwargs_unknown:
+            workers, how = {"unknown"}, ["unresolved **kwargs"]
+        else:
+            workers, how = {"zero"}, ["absent"]
+        wif, wif_text, unresolved = [], "", False
+        if "worker_init_fn" in args:
+            atoms = args["worker_init_fn"]
+            values = self.v.expand(atoms, ctx)
+            wif = self.v.called(atoms, ctx)
+            names = sorted({fn.qualname.rsplit(".", 1)[-1] for fn, _, _ in wif})
+            wif_text = ", ".join(names) if names else ""
+            unresolved = not wif and bool(values - {"t:none"})
+            if unresolved:
+                wif_text = "unresolved"
+        elif loader.kwargs_unknown:
+            unresolved, wif_text = False, ""
+        persistent = "t:true" in self.v.expand(args.get("persistent_workers", ()), ctx)
+        return LoaderInfo(loader, path, ctx, targets, workers, how, wif, wif_text, unresolved, persistent)
+
+    # 4. judgement ------------------------------------------------------------------------------------
+    def judge_seed(self, seed: Seed, ctx: Ctx, persistent: bool, path: str) -> SeedJudgement:
+        src = set(self.v.expand(seed.source, ctx))
+        where = f"{path}:{seed.line}: {seed.text}"
+        if src & GOOD_SOURCES:
+            return SeedJudgement(True, "", where)
+        if "t:get_state" in src:
+            ok = persistent and "t:worker_id" in src
+            return SeedJudgement(ok, "" if ok else "SRV203", where)
+        if "t:index" in src:
+            return SeedJudgement(False, "SRV206", where)
+        if "t:worker_id" in src:
+            return SeedJudgement(persistent, "" if persistent else "SRV202", where)
+        return SeedJudgement(False, "SRV201", where)
+
+    def wif_seeds(self, info: LoaderInfo, dataset: Optional[Klass]) -> List[Tuple[Function, Seed, Ctx]]:
+        entries = []
+        for fn, klass, bound in info.wif:
+            params = list(fn.params[1:] if bound and fn.params else fn.params)
+            binding = tuple((p, frozenset({"t:worker_id"} if i == 0 else {"t:const"})) for i, p in enumerate(params))
+            entries.append((fn, klass, bound, binding))
+        return self.walk(entries, dataset).seeds
+
+    def findings(self, cand: Candidate, loaders: List[LoaderInfo], lightning: bool) -> List[Finding]:
+        path = self.walk(cand.entries, cand.dataset)
+        groups: Dict[str, List[Tuple[Function, Draw, Ctx]]] = {}
+        for fn, draw, ctx in path.draws:
+            if draw.kind == "global":
+                groups.setdefault("global", []).append((fn, draw, ctx))
+            elif draw.kind == "object":
+                for key in sorted(self.v.rng_keys(draw.refs, ctx)):
+                    groups.setdefault(key, []).append((fn, draw, ctx))
+        if not groups:
+            return []
+        mine = [info for info in loaders if cand.key in info.targets or not info.targets]
+        multi = [info for info in mine if info.multi]
+        out: List[Finding] = []
+        for group, draws in sorted(groups.items()):
+            kind = "global" if group == "global" else "instance"
+            if not multi:
+                out.extend(self._finding("SRV302", fn, d, ctx, cand, kind, mine[0] if mine else None, None)
+                           for fn, d, ctx in draws)
+                continue
+            for info in multi:
+                code, seed = self._judge_group(group, path, info, cand, lightning)
+                out.extend(self._finding(code, fn, d, ctx, cand, kind, info, seed) for fn, d, ctx in draws)
+        return out
+
+    def _judge_group(self, group: str, path: WorkerPath, info: LoaderInfo, cand: Candidate,
+                     lightning: bool) -> Tuple[str, Optional[SeedJudgement]]:
+        seeds = [(s, ctx, _fn_path(self.ix, fn)) for fn, s, ctx in path.seeds]
+        from_wif = [(s, ctx, _fn_path(self.ix, fn)) for fn, s, ctx in self.wif_seeds(info, cand.dataset)]
+        seeds += from_wif
+
+        def covers(seed: Seed, ctx: Ctx) -> bool:
+            if group == "global":
+                return seed.target == "global"
+            return seed.target == "object" and group in self.v.rng_keys(seed.refs, ctx)
+
+        relevant = [(s, ctx, p) for s, ctx, p in seeds if covers(s, ctx)]
+        if relevant:
+            judged = [self.judge_seed(s, ctx, info.persistent, p) for s, ctx, p in relevant]
+            good = [j for j in judged if j.ok]
+            return ("SRV301", good[0]) if good else (judged[0].code, judged[0])
+        if info.wif_unresolved:
+            return "SRV301", SeedJudgement(True, "", f"worker_init_fn {info.loader.text} (unresolved)")
+        lightning_here = lightning and not info.wif
+        if seeds or lightning_here:
+            others = {s.target for s, _, _ in seeds} | ({"global"} if lightning_here else set())
+            text = seeds[0][0].text if seeds else "seed_everything(workers=True)"
+            where = f"{seeds[0][2]}:{seeds[0][0].line}: {text}" if seeds else text
+            code = "SRV205" if group != "global" and "global" in others else "SRV204"
+            return code, SeedJudgement(False, code, where)
+        return ("SRV101" if group == "global" else "SRV102"), None
+
+    def _finding(self, code: str, fn: Function, draw: Draw, ctx: Ctx, cand: Candidate, kind: str,
+                 info: Optional[LoaderInfo], seed: Optional[SeedJudgement]) -> Finding:
+        from .rules import RULES
+        path = _fn_path(self.ix, fn)
+        line, col = draw.line, draw.col
+        if code in ("SRV201", "SRV202", "SRV203", "SRV204", "SRV205", "SRV206") and seed is not None \
+                and ":" in seed.seed and not seed.seed.startswith("seed_everything"):
+            seed_path, seed_line = seed.seed.split(":", 2)[:2]
+            if seed_line.isdigit():
+                path, line, col = seed_path, int(seed_line), 1
+        workers = ", ".join(info.workers_how) if info else "no DataLoader"
+        return Finding(
+            code=code, path=path, line=line, col=col, message=message(code), verdict=RULES[code].verdict,
+            dataset=cand.name, rng_call=f"{_fn_path(self.ix, fn)}:{draw.line}: {draw.text}", rng_kind=kind,
+            loader=f"{info.where}: {info.loader.text}" if info else "", num_workers=workers,
+            worker_init_fn=info.wif_text if info else "", seed=seed.seed if seed else "",
+        )
+
+
+def _class_path(ix: Index, k: Klass) -> str:
+    module = k.qualname
+    while module:
+        module = module.rpartition(".")[0]
+        if module in ix.repo.paths:
+            facts = ix.repo.facts(module)
+            return facts.path if facts else ""
+    return ""
+
+
+def judge_repo(index: Index) -> Tuple[str, str, List[Finding]]:
+    """(verdict, rng_kind, findings) for the repository behind the index."""
+    judge = Judge(index)
+    loaders = judge.loaders()
+    lightning = any(f.lightning_workers for f in index.repo.loaded())
+    cands = judge.candidates(loaders)
+    findings: List[Finding] = []
+    for cand in cands:
+        findings.extend(judge.findings(cand, loaders, lightning))
+    unique: Dict[tuple, Finding] = {}
+    for f in findings:
+        unique.setdefault((f.code, f.path, f.line, f.col, f.dataset), f)
+    findings = sorted(unique.values(), key=lambda f: (f.path, f.line, f.col, f.code))
+    has_dataset = any(c.dataset is not None or c.key.startswith("lib:") for c in cands)
+    if findings:
+        verdict = worst(f.verdict for f in findings)
+    else:
+        verdict = "clean" if has_dataset else "no-dataset"
+    kinds = {f.rng_kind for f in findings if f.verdict == verdict}
+    rng_kind = "both" if len(kinds) > 1 else (kinds.pop() if kinds else "")
+    return verdict, rng_kind, findings

@@ -1,0 +1,257 @@
+"""Linking facts across a repository's files: names to definitions, classes to their bases, atoms to values.
+
+Resolution is lazy: a module is parsed only when a name resolves into it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
+
+from . import names as N
+from .model import Call, FileFacts, Function, Klass
+from .sources import RepoFiles
+
+_MAX = 12
+_EXTERNAL_ROOTS = frozenset({
+    "numpy", "torch", "torchvision", "torchaudio", "torchtext", "random", "os", "sys", "math", "functools",
+    "typing", "collections", "itertools", "PIL", "cv2", "albumentations", "scipy", "sklearn", "skimage",
+    "pandas", "json", "re", "time", "datetime", "pathlib", "pytorch_lightning", "lightning", "builtins",
+    "int", "len", "range", "list", "dict", "str", "float", "tuple", "set", "super", "isinstance", "print",
+})
+
+
+@dataclass(frozen=True)
+class Resolved:
+    kind: str                   # "function" | "class" | "variable" | "module" | "external"
+    name: str                   # canonical qualified name
+    facts: Optional[FileFacts] = None
+    function: Optional[Function] = None
+    klass: Optional[Klass] = None
+    atoms: Tuple[str, ...] = ()
+    rest: Tuple[str, ...] = ()  # attribute chain left after a variable (args.num_workers -> ("num_workers",))
+
+
+@dataclass(frozen=True)
+class Ctx:
+    """Where atoms are evaluated: the function, the class self refers to, and bound parameters."""
+    function: Optional[Function] = None
+    klass: Optional[Klass] = None
+    binding: Tuple[Tuple[str, FrozenSet[str]], ...] = ()
+    dataset: Optional[Klass] = None   # what get_worker_info().dataset is, inside a worker
+
+    def bound(self, param: str) -> Optional[FrozenSet[str]]:
+        for name, atoms in self.binding:
+            if name == param:
+                return atoms
+        return None
+
+
+@dataclass
+class Index:
+    repo: RepoFiles
+    _suffix: Dict[str, List[str]] = field(default_factory=dict)
+    _resolved: Dict[str, Optional[Resolved]] = field(default_factory=dict)
+    _calls_to: Optional[Dict[str, List[Tuple[Call, Function]]]] = None
+
+    def __post_init__(self):
+        for module in self.repo.paths:
+            parts = module.split(".")
+            for i in range(1, len(parts)):
+                self._suffix.setdefault(".".join(parts[i:]), []).append(module)
+
+    # -- names ---------------------------------------------------------------------------------------
+    def module(self, name: str, near: str = "") -> Optional[FileFacts]:
+        if name in self.repo.paths:
+            return self.repo.facts(name)
+        candidates = self._suffix.get(name)
+        if not candidates or name.split(".")[0] in _EXTERNAL_ROOTS:
+            return None
+        near_pkg = near.rpartition(".")[0]
+        best = sorted(candidates, key=lambda m: (not m.startswith(near_pkg + "."), len(m)))[0]
+        return self.repo.facts(best)
+
+    def resolve(self, qualname: str, depth: int = 0) -> Optional[Resolved]:
+        if qualname in self._resolved:
+            return self._resolved[qualname]
+        self._resolved[qualname] = None  # cycle guard: re-exports that point at each other
+        out = self._resolve(qualname, depth)
+        self._resolved[qualname] = out
+        return out
+
+    def _resolve(self, qualname: str, depth: int) -> Optional[Resolved]:
+        if depth > _MAX or not qualname:
+            return None
+        parts = qualname.split(".")
+        for i in range(len(parts), 0, -1):
+            facts = self.module(".".join(parts[:i]))
+            if facts is None:
+                continue
+            rest = parts[i:]
+            if not rest:
+                return Resolved("module", facts.module, facts)
+            return self._in_module(facts, rest, depth)
+        return Resolved("external", qualname)
+
+    def _in_module(self, facts: FileFacts, rest: List[str], depth: int) -> Optional[Resolved]:
+        head = rest[0]
+        qual = f"{facts.module}.{head}"
+        for fn in facts.functions:
+            if fn.qualname == qual:
+                return Resolved("function", qual, facts, function=fn) if len(rest) == 1 else None
+        for k in facts.classes:
+            if k.qualname == qual:
+                if len(rest) == 1:
+                    return Resolved("class", qual, facts, klass=k)
+                method = self.method(k, rest[1])
+                return Resolved("function", method.qualname, facts, function=method) if method else None
+        for alias, target in facts.imports:
+            if alias == head:
+                return self.resolve(".".join([target, *rest[1:]]), depth + 1)
+        for name, atoms in facts.variables:
+            if name == head:
+                return Resolved("variable", qual, facts, atoms=atoms, rest=tuple(rest[1:]))
+        for alias, target in facts.imports:
+            if alias == "*":
+                hit = self.resolve(".".join([target, *rest]), depth + 1)
+                if hit is not None and hit.kind != "external":
+                    return hit
+        return None
+
+    # -- classes -------------------------------------------------------------------------------------
+    def bases(self, klass: Klass) -> Tuple[List[Klass], List[str]]:
+        """Repo base classes and external base names."""
+        repo, external = [], []
+        for atom in klass.bases:
+            hit = self.resolve(atom[2:])
+            if hit is None:
+                continue
+            if hit.kind == "class" and hit.klass is not klass:
+                repo.append(hit.klass)
+            elif hit.kind == "external":
+                external.append(hit.name)
+        return repo, external
+
+    def mro(self, klass: Klass) -> List[Klass]:
+        out, todo, seen = [], [klass], set()
+        while todo and len(out) < 50:
+            k = todo.pop(0)
+            if k.qualname in seen:
+                continue
+            seen.add(k.qualname)
+            out.append(k)
+            todo.extend(self.bases(k)[0])
+        return out
+
+    def external_bases(self, klass: Klass) -> List[str]:
+        out = []
+        for k in self.mro(klass):
+            out.extend(self.bases(k)[1])
+        return out
+
+    def is_dataset(self, klass: Klass) -> bool:
+        return any(N.is_dataset_base(b) for b in self.external_bases(klass))
+
+    def method(self, klass: Klass, name: str) -> Optional[Function]:
+        for k in self.mro(klass):
+            if name in k.methods:
+                hit = self.function(f"{k.qualname}.{name}")
+                if hit is not None:
+                    return hit
+        return None
+
+    def function(self, qualname: str) -> Optional[Function]:
+        module = qualname
+        while module:
+            module = module.rpartition(".")[0]
+            if module in self.repo.paths:
+                facts = self.repo.facts(module)
+                if facts is None:
+                    return None
+                for fn in facts.functions:
+                    if fn.qualname == qualname:
+                        return fn
+                return None
+        return None
+
+    def klass(self, qualname: str) -> Optional[Klass]:
+        hit = self.resolve(qualname)
+        return hit.klass if hit is not None and hit.kind == "class" else None
+
+    def class_of(self, fn: Function) -> Optional[Klass]:
+        if not fn.cls:
+            return None
+        module = fn.cls
+        while module:
+            module = module.rpartition(".")[0]
+            if module in self.repo.paths:
+                facts = self.repo.facts(module)
+                for k in facts.classes if facts else ():
+                    if k.qualname == fn.cls:
+                        return k
+                return None
+        return None
+
+    def attrs(self, klass: Klass, attr: str):
+        for k in self.mro(klass):
+            for a in k.attrs:
+                if a.attr == attr:
+                    yield k, a
+
+    # -- call sites ----------------------------------------------------------------------------------
+    def calls_to(self, qualname: str) -> List[Tuple[Call, Function]]:
+        """Calls, in the files parsed so far, whose callee resolves to qualname (a function or a class)."""
+        if self._calls_to is None:
+            self._calls_to = {}
+            for facts in list(self.repo.loaded()):
+                for fn in facts.functions:
+                    for call in fn.calls:
+                        for atom in call.callee:
+                            if atom.startswith("q:") and atom[2:].split(".")[0] not in _EXTERNAL_ROOTS:
+                                hit = self.resolve(atom[2:])
+                                if hit is not None and hit.kind in ("function", "class"):
+                                    self._calls_to.setdefault(hit.name, []).append((call, fn))
+        return self._calls_to.get(qualname, [])
+
+    def all_classes(self) -> Iterable[Klass]:
+        for facts in list(self.repo.loaded()):
+            yield from facts.classes
+
+    def options(self, key: str) -> List[FrozenSet[str]]:
+        out = []
+        for facts in list(self.repo.loaded()):
+            for name, atoms in facts.options:
+                if name == key:
+                    out.append(frozenset(atoms))
+        return out
+
+
+def arg_for(call: Call, fn: Function, param: str, bound_self: bool) -> Optional[Tuple[str, ...]]:
+    """The atoms a call passes for one parameter of fn."""
+    params = list(fn.params)
+    if bound_self and params:
+        params = params[1:]
+    for key, atoms in call.args:
+        if key == param:
+            return atoms
+    if param in params:
+        index = str(params.index(param))
+        for key, atoms in call.args:
+            if key == index:
+                return atoms
+    return None
+
+
+def bind(call: Call, fn: Function, bound_self: bool, values) -> Tuple[Tuple[str, FrozenSet[str]], ...]:
+    """Parameter bindings of fn for one call; ``values`` expands the caller's atoms."""
+    params = list(fn.params)
+    if bound_self and params:
+        params = params[1:]
+    out: Dict[str, Set[str]] = {}
+    for key, atoms in call.args:
+        if key.isdigit():
+            i = int(key)
+            if i < len(params):
+                out.setdefault(params[i], set()).update(values(atoms))
+        elif key in params:
+            out.setdefault(key, set()).update(values(atoms))
+    return tuple((k, frozenset(v)) for k, v in sorted(out.items()))

@@ -1,0 +1,158 @@
+"""Plain records passed between the analyser's stages: per-file facts, findings and verdicts.
+
+Facts are frozen dataclasses of strings, ints and tuples, so they can be cached by content hash, sent to
+another process and compared in tests. An *atom* is a string naming what an expression may be or derive
+from (see ``facts.py`` for the vocabulary); sets of atoms are stored as sorted tuples.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Tuple
+
+Atoms = Tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Draw:
+    """A call that draws from a NumPy RNG."""
+    line: int
+    col: int
+    text: str
+    kind: str          # "global" | "local" (RNG built in this function) | "object" (RNG from elsewhere)
+    refs: Atoms = ()   # for "object": what the RNG object may be (self:rng, q:pkg.mod.rng, param:rng, ...)
+
+
+@dataclass(frozen=True)
+class Call:
+    line: int
+    col: int
+    callee: Atoms
+    args: Tuple[Tuple[str, Atoms], ...]   # ("0", atoms) for positionals, ("name", atoms) for keywords
+
+
+@dataclass(frozen=True)
+class Seed:
+    """A reseed: of NumPy's global RNG, an RNG object, Python's random or torch."""
+    line: int
+    col: int
+    text: str
+    target: str        # "global" | "object" | "python" | "torch"
+    source: Atoms      # what the seed value derives from
+    refs: Atoms = ()   # for "object": which RNG object (self:rng, wds:rng, q:pkg.mod.rng)
+
+
+@dataclass(frozen=True)
+class Function:
+    qualname: str
+    name: str
+    cls: str           # qualname of the enclosing class for methods, else ""
+    params: Tuple[str, ...]
+    line: int
+    draws: Tuple[Draw, ...] = ()
+    calls: Tuple[Call, ...] = ()
+    seeds: Tuple[Seed, ...] = ()
+    returns: Atoms = ()
+    is_static: bool = False
+
+
+@dataclass(frozen=True)
+class AttrSet:
+    """An assignment to an attribute of self (or a class-body name): where, and what it may hold."""
+    attr: str
+    method: str        # the assigning method's name, or "<class>" for the class body
+    atoms: Atoms
+    line: int
+
+
+@dataclass(frozen=True)
+class Klass:
+    qualname: str
+    name: str
+    line: int
+    bases: Atoms
+    methods: Tuple[str, ...]
+    attrs: Tuple[AttrSet, ...]
+
+
+@dataclass(frozen=True)
+class Loader:
+    """A torch DataLoader construction and the arguments that decide worker randomness."""
+    line: int
+    col: int
+    text: str
+    scope: str         # qualname of the enclosing function (or the module's "<module>")
+    cls: str           # enclosing class, for resolving self.attr arguments
+    args: Tuple[Tuple[str, Atoms], ...]
+    kwargs_unknown: bool = False
+
+
+@dataclass(frozen=True)
+class FileFacts:
+    path: str          # repo-relative, with forward slashes
+    module: str
+    imports: Tuple[Tuple[str, str], ...] = ()     # module-level alias -> qualified name
+    functions: Tuple[Function, ...] = ()
+    classes: Tuple[Klass, ...] = ()
+    variables: Tuple[Tuple[str, Atoms], ...] = ()  # module-level name -> atoms
+    loaders: Tuple[Loader, ...] = ()
+    options: Tuple[Tuple[str, Atoms], ...] = ()    # argparse dests, config keys and attributes about workers
+    lightning_workers: Tuple[int, ...] = ()        # lines of seed_everything(..., workers=True)
+    noqa: Tuple[Tuple[int, str], ...] = ()         # line -> "" (all codes) or "SRV101,SRV102"
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    path: str
+    line: int
+    col: int
+    message: str
+    verdict: str
+    dataset: str = ""
+    rng_call: str = ""
+    rng_kind: str = ""
+    loader: str = ""
+    num_workers: str = ""
+    worker_init_fn: str = ""
+    seed: str = ""
+
+
+@dataclass(frozen=True)
+class FileError:
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class RepoVerdict:
+    repo: str
+    verdict: str
+    rng_kind: str
+    torch_pin: str
+    effective: str
+    findings: Tuple[Finding, ...] = ()
+    errors: Tuple[FileError, ...] = ()
+    files: int = 0
+    parsed: int = 0
+
+    def row(self) -> dict:
+        """The CSV row: the columns users and the catalog rely on, in order."""
+        return {
+            "repo": self.repo, "verdict": self.verdict, "rng_kind": self.rng_kind,
+            "torch_pin": self.torch_pin, "effective": self.effective,
+            "findings": sum(1 for f in self.findings if f.verdict == self.verdict),
+            "errors": len(self.errors),
+        }
+
+
+VERDICT_ORDER = ("affected", "flawed-seed", "seeded", "single-process", "clean", "no-dataset")
+
+
+def worst(verdicts) -> str:
+    ranked = [v for v in VERDICT_ORDER if v in set(verdicts)]
+    return ranked[0] if ranked else "no-dataset"
+
+
+__all__ = ["Atoms", "Draw", "Call", "Seed", "Function", "AttrSet", "Klass", "Loader", "FileFacts", "Finding",
+           "FileError", "RepoVerdict", "VERDICT_ORDER", "worst", "field"]

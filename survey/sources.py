@@ -1,0 +1,137 @@
+"""A repository on disk as the analysis sees it: its Python files, read safely, and their facts on demand.
+
+Crawled code is data: files are read as bytes, never imported. Files that cannot be analysed (binary, huge,
+undecodable, Python 2, syntax errors) become ``FileError`` records with the reason; the rest still count.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import tokenize
+from pathlib import Path
+from typing import Dict, Iterator, List, Optional
+
+import libcst as cst
+
+from .facts import extract, module_name
+from .model import FileError, FileFacts
+
+MAX_FILE_BYTES = 2_000_000
+SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv", "env",
+                       "site-packages", ".tox", ".eggs", "build", "dist", ".mypy_cache", ".pytest_cache"})
+
+# A file that holds none of these cannot define a Dataset, a loader or a worker seed; it is parsed only if
+# the linking step reaches it (a helper called from a Dataset, a base class, a transform).
+PREFILTER = (b"ataset", b"DataLoader", b"__getitem__", b"__iter__", b"worker", b"seed_everything")
+
+
+def iter_python_files(root: Path) -> Iterator[Path]:
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith("."))
+        for name in sorted(filenames):
+            if name.endswith(".py"):
+                path = Path(dirpath) / name
+                if not path.is_symlink():
+                    yield path
+
+
+def decode(data: bytes) -> str:
+    """Source text honouring PEP 263 coding cookies; raises UnicodeDecodeError or SyntaxError."""
+    encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    return data.decode(encoding)
+
+
+def _python2_hint(text: str) -> str:
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("print ") and not stripped.startswith("print (") or stripped.startswith("exec ") \
+                or "except " in stripped and ", " in stripped and stripped.endswith(":") and " as " not in stripped:
+            return " (looks like Python 2)"
+    return ""
+
+
+class RepoFiles:
+    """The Python files of one repository, with facts computed once per file and only when asked."""
+
+    def __init__(self, root: Path, cache: Optional[Dict[str, FileFacts]] = None):
+        self.root = Path(root)
+        self.paths: Dict[str, Path] = {}
+        for path in iter_python_files(self.root):
+            rel = path.relative_to(self.root).as_posix()
+            self.paths[module_name(rel)] = path
+        self._facts: Dict[str, Optional[FileFacts]] = {}
+        self._data: Dict[str, bytes] = {}
+        self.errors: List[FileError] = []
+        self.cache = cache if cache is not None else {}
+
+    def _read(self, module: str) -> Optional[bytes]:
+        path = self.paths[module]
+        rel = path.relative_to(self.root).as_posix()
+        try:
+            size = path.stat().st_size
+            if size > MAX_FILE_BYTES:
+                self.errors.append(FileError(rel, f"skipped: {size} bytes is over the {MAX_FILE_BYTES}-byte limit"))
+                return None
+            data = path.read_bytes()
+        except OSError as exc:
+            self.errors.append(FileError(rel, f"unreadable: {exc.strerror or exc}"))
+            return None
+        if b"\0" in data:
+            self.errors.append(FileError(rel, "skipped: binary content (NUL bytes)"))
+            return None
+        return data
+
+    def prefiltered(self) -> List[str]:
+        """Modules whose text can hold a Dataset, a loader or a worker seed."""
+        out = []
+        for module in self.paths:
+            data = self._data.get(module)
+            if data is None:
+                data = self._read(module)
+                if data is None:
+                    self._facts[module] = None
+                    continue
+                self._data[module] = data
+            if any(token in data for token in PREFILTER):
+                out.append(module)
+        return out
+
+    def facts(self, module: str) -> Optional[FileFacts]:
+        if module in self._facts:
+            return self._facts[module]
+        data = self._data.pop(module, None)
+        if data is None:
+            data = self._read(module)
+        result = None if data is None else self._parse(module, data)
+        self._facts[module] = result
+        return result
+
+    def _parse(self, module: str, data: bytes) -> Optional[FileFacts]:
+        rel = self.paths[module].relative_to(self.root).as_posix()
+        key = hashlib.blake2b(data + rel.encode(), digest_size=16).hexdigest()
+        if key in self.cache:
+            return self.cache[key]
+        try:
+            text = decode(data)
+        except (UnicodeDecodeError, SyntaxError, LookupError) as exc:
+            self.errors.append(FileError(rel, f"undecodable: {exc}"))
+            return None
+        try:
+            result = extract(text, rel)
+        except cst.ParserSyntaxError as exc:
+            self.errors.append(FileError(rel, f"syntax error at line {exc.raw_line}{_python2_hint(text)}: "
+                                              f"{str(exc).splitlines()[0]}"))
+            return None
+        except RecursionError:
+            self.errors.append(FileError(rel, "skipped: nesting too deep to parse"))
+            return None
+        self.cache[key] = result
+        return result
+
+    @property
+    def parsed(self) -> int:
+        return sum(1 for f in self._facts.values() if f is not None)
+
+    def loaded(self) -> List[FileFacts]:
+        return [f for f in self._facts.values() if f is not None]
