@@ -33,6 +33,8 @@ _TEXT_LIMIT = 160
 _MAX_DEPTH = 20
 _NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
 _POINTER_ATOMS = ("q:", "i:", "self:", "wds:", "param:", "fn:")
+_SOURCE_TAGS = frozenset({"t:torch_seed", "t:worker_seed", "t:torch_draw", "t:entropy", "t:worker_id",
+                          "t:get_state", "t:index"})
 
 
 def module_name(relpath: str) -> str:
@@ -417,9 +419,10 @@ class _Evaluator:
         out = {"i:q:" + q}
         if q.startswith(("time.", "datetime.")):
             out.add("t:other")
-        # Containers of callables (Compose([...]), partial(fn, ...), nn.Sequential(...)) carry what they hold.
+        # Containers of callables (Compose([...]), partial(fn, ...), nn.Sequential(...)) carry what they hold,
+        # and a function of a seed source (int.from_bytes(os.urandom(4)), hash(...)) is still that source.
         for a in node.args:
-            out |= {v for v in self.atoms(a.value, scope, d) if v.startswith(_POINTER_ATOMS)}
+            out |= {v for v in self.atoms(a.value, scope, d) if v.startswith(_POINTER_ATOMS) or v in _SOURCE_TAGS}
         return out
 
     # -- facts ---------------------------------------------------------------------------------------

@@ -241,7 +241,10 @@ class Judge:
                     groups.setdefault(key, []).append((fn, draw, ctx))
         if not groups:
             return []
-        mine = [info for info in loaders if cand.key in info.targets or not info.targets]
+        if cand.key.startswith("loader:"):
+            mine = [loaders[int(cand.key[7:])]]
+        else:
+            mine = [info for info in loaders if cand.key in info.targets or not info.targets]
         multi = [info for info in mine if info.multi]
         out: List[Finding] = []
         for group, draws in sorted(groups.items()):
@@ -271,9 +274,13 @@ class Judge:
             judged = [self.judge_seed(s, ctx, info.persistent, p) for s, ctx, p in relevant]
             good = [j for j in judged if j.ok]
             return ("SRV301", good[0]) if good else (judged[0].code, judged[0])
+        lightning_here = lightning and not info.wif
+        if lightning_here and group == "global":
+            # seed_everything(workers=True) installs Lightning's worker_init_fn, seeded from the process seed
+            # and worker id per epoch, on loaders that have none.
+            return "SRV301", SeedJudgement(True, "", "seed_everything(workers=True)")
         if info.wif_unresolved:
             return "SRV301", SeedJudgement(True, "", f"worker_init_fn {info.loader.text} (unresolved)")
-        lightning_here = lightning and not info.wif
         if seeds or lightning_here:
             others = {s.target for s, _, _ in seeds} | ({"global"} if lightning_here else set())
             text = seeds[0][0].text if seeds else "seed_everything(workers=True)"

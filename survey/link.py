@@ -82,15 +82,21 @@ class Index:
         if depth > _MAX or not qualname:
             return None
         parts = qualname.split(".")
-        for i in range(len(parts), 0, -1):
+        # Shortest module first: a package's __init__ that re-exports a name (from .jitter import jitter)
+        # shadows the submodule of the same name, as it does at run time.
+        matched = False
+        for i in range(1, len(parts) + 1):
             facts = self.module(".".join(parts[:i]))
             if facts is None:
                 continue
+            matched = True
             rest = parts[i:]
             if not rest:
                 return Resolved("module", facts.module, facts)
-            return self._in_module(facts, rest, depth)
-        return Resolved("external", qualname)
+            hit = self._in_module(facts, rest, depth)
+            if hit is not None:
+                return hit
+        return None if matched else Resolved("external", qualname)
 
     def _in_module(self, facts: FileFacts, rest: List[str], depth: int) -> Optional[Resolved]:
         head = rest[0]

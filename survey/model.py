@@ -6,7 +6,7 @@ from (see ``facts.py`` for the vocabulary); sets of atoms are stored as sorted t
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Tuple
 
 Atoms = Tuple[str, ...]
@@ -150,9 +150,10 @@ VERDICT_ORDER = ("affected", "flawed-seed", "seeded", "single-process", "clean",
 
 
 def worst(verdicts) -> str:
-    ranked = [v for v in VERDICT_ORDER if v in set(verdicts)]
+    present = set(verdicts)
+    ranked = [v for v in VERDICT_ORDER if v in present]
     return ranked[0] if ranked else "no-dataset"
 
 
 __all__ = ["Atoms", "Draw", "Call", "Seed", "Function", "AttrSet", "Klass", "Loader", "FileFacts", "Finding",
-           "FileError", "RepoVerdict", "VERDICT_ORDER", "worst", "field"]
+           "FileError", "RepoVerdict", "VERDICT_ORDER", "worst"]
