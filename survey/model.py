@@ -122,6 +122,7 @@ class Finding:
 class FileError:
     path: str
     reason: str
+    line: int = 1
 
 
 @dataclass(frozen=True)

@@ -55,7 +55,7 @@ def write_text(findings: List[Finding], errors, out: IO[str]) -> None:
     for f in findings:
         out.write(text_line(f) + "\n")
     for e in errors:
-        out.write(f"{e.path}:1:1: SRV901 {e.reason}\n")
+        out.write(f"{e.path}:{e.line}:1: SRV901 {e.reason}\n")
 
 
 def sarif(findings: List[Finding], errors) -> dict:
@@ -85,7 +85,7 @@ def sarif(findings: List[Finding], errors) -> dict:
             "message": {"text": e.reason},
             "locations": [{"physicalLocation": {
                 "artifactLocation": {"uri": e.path, "uriBaseId": "%SRCROOT%"},
-                "region": {"startLine": 1, "startColumn": 1},
+                "region": {"startLine": e.line, "startColumn": 1},
             }}],
         })
     return {

@@ -121,7 +121,7 @@ class RepoFiles:
             result = extract(text, rel)
         except cst.ParserSyntaxError as exc:
             self.errors.append(FileError(rel, f"syntax error at line {exc.raw_line}{_python2_hint(text)}: "
-                                              f"{str(exc).splitlines()[0]}"))
+                                              f"{str(exc).splitlines()[0]}", max(1, exc.raw_line)))
             return None
         except RecursionError:
             self.errors.append(FileError(rel, "skipped: nesting too deep to parse"))
