@@ -5,6 +5,7 @@ undecodable, Python 2, syntax errors) become ``FileError`` records with the reas
 """
 from __future__ import annotations
 
+import ast
 import hashlib
 import io
 import os
@@ -116,6 +117,21 @@ class RepoFiles:
             text = decode(data)
         except (UnicodeDecodeError, SyntaxError, LookupError) as exc:
             self.errors.append(FileError(rel, f"undecodable: {exc}"))
+            return None
+        # CPython's own parser first: it is the reference for "does this parse", it is cheap next to libcst,
+        # and it refuses the pathologically deep code that overflows libcst's native parser (a segfault,
+        # not an exception, at a few thousand nested operators).
+        try:
+            ast.parse(text)
+        except SyntaxError as exc:
+            line = exc.lineno or 1
+            self.errors.append(FileError(rel, f"syntax error at line {line}{_python2_hint(text)}: {exc.msg}", line))
+            return None
+        except (RecursionError, MemoryError):
+            self.errors.append(FileError(rel, "skipped: nesting too deep to parse"))
+            return None
+        except ValueError as exc:
+            self.errors.append(FileError(rel, f"skipped: {exc}"))
             return None
         try:
             result = extract(text, rel)

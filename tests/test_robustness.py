@@ -1,0 +1,92 @@
+"""Bad input gets a clear error and loses nothing; real code never crashes the analyser."""
+import os
+from pathlib import Path
+
+import pytest
+
+import survey.sources as sources
+from survey.classify import classify_repo
+from conftest import FIXTURES
+
+BUGGY = (FIXTURES / "global_getitem" / "train.py").read_text()
+
+
+def errors_by_path(verdict):
+    return {e.path: e.reason for e in verdict.errors}
+
+
+def test_binary_file_is_skipped_with_a_reason(write_repo):
+    root = write_repo({"train.py": BUGGY, "blob.py": b"class Dataset:\x00\x01\x02"})
+    v = classify_repo(root)
+    assert v.verdict == "affected"
+    assert "binary" in errors_by_path(v)["blob.py"]
+
+
+def test_huge_file_is_skipped_with_a_reason(write_repo, monkeypatch):
+    monkeypatch.setattr(sources, "MAX_FILE_BYTES", 10_000)
+    root = write_repo({"train.py": BUGGY, "generated.py": "# Dataset\n" + "x = 1\n" * 5000})
+    v = classify_repo(root)
+    assert v.verdict == "affected"
+    assert "limit" in errors_by_path(v)["generated.py"]
+
+
+def test_coding_cookie_is_honoured(write_repo):
+    text = "# -*- coding: latin-1 -*-\n# Données\n" + BUGGY
+    root = write_repo({"train.py": text.encode("latin-1")})
+    v = classify_repo(root)
+    assert v.verdict == "affected" and not v.errors
+
+
+def test_undecodable_file_is_an_error(write_repo):
+    root = write_repo({"train.py": BUGGY, "bad.py": b"# Dataset \xff\xfe\xfa\n"})
+    v = classify_repo(root)
+    assert v.verdict == "affected"
+    assert "undecodable" in errors_by_path(v)["bad.py"]
+
+
+def test_deep_nesting_does_not_crash(write_repo):
+    # Both overflow libcst's native parser (a segfault) if handed to it.
+    root = write_repo({"train.py": BUGGY, "deep.py": "Dataset = " + "(" * 3000 + "1" + ")" * 3000 + "\n",
+                       "chain.py": "Dataset = 1" + " + 1" * 9000 + "\n"})
+    v = classify_repo(root)
+    assert v.verdict == "affected"
+    assert set(errors_by_path(v)) == {"deep.py", "chain.py"}
+
+
+def test_symlinks_are_never_followed(write_repo, tmp_path):
+    outside = tmp_path / "outside.py"
+    outside.write_text(BUGGY)
+    root = write_repo({"README.md": "x"})
+    os.symlink(outside, root / "train.py")
+    os.symlink(tmp_path, root / "loop")
+    v = classify_repo(root)
+    assert v.verdict == "no-dataset" and v.files == 0
+
+
+def test_empty_repository(write_repo):
+    v = classify_repo(write_repo({}))
+    assert (v.verdict, v.files, v.errors) == ("no-dataset", 0, ())
+
+
+def test_crawled_code_is_never_executed(write_repo, tmp_path):
+    marker = tmp_path / "executed"
+    payload = f"open({str(marker)!r}, 'w').write('x')\n"
+    root = write_repo({"train.py": payload + BUGGY, "setup.py": payload + "setup(install_requires=['torch==1.8'])\n",
+                       "pkg/__init__.py": payload + "from torch.utils.data import Dataset\n"})
+    v = classify_repo(root)
+    assert v.verdict == "affected" and v.effective == "yes"
+    assert not marker.exists()
+
+
+def _real_trees():
+    import json
+    import email
+    import torch.utils.data
+    return [Path(json.__file__).parent, Path(email.__file__).parent, Path(torch.utils.data.__file__).parent]
+
+
+@pytest.mark.parametrize("root", _real_trees(), ids=lambda p: p.name)
+def test_no_crash_on_real_code(root):
+    v = classify_repo(root)
+    assert v.verdict in ("affected", "flawed-seed", "seeded", "single-process", "clean", "no-dataset")
+    assert v.files > 0
