@@ -299,13 +299,19 @@ class Judge:
             seed_path, seed_line = seed.seed.split(":", 2)[:2]
             if seed_line.isdigit():
                 path, line, col = seed_path, int(seed_line), 1
-        workers = ", ".join(info.workers_how) if info else "no DataLoader"
+        workers = _summary(info.workers_how) if info else "no DataLoader"
         return Finding(
             code=code, path=path, line=line, col=col, message=message(code), verdict=RULES[code].verdict,
             dataset=cand.name, rng_call=f"{_fn_path(self.ix, fn)}:{draw.line}: {draw.text}", rng_kind=kind,
             loader=f"{info.where}: {info.loader.text}" if info else "", num_workers=workers,
             worker_init_fn=info.wif_text if info else "", seed=seed.seed if seed else "",
         )
+
+
+def _summary(how: List[str], limit: int = 6) -> str:
+    unique = list(dict.fromkeys(how))
+    more = f", … ({len(unique) - limit} more)" if len(unique) > limit else ""
+    return ", ".join(unique[:limit]) + more
 
 
 def _class_path(ix: Index, k: Klass) -> str:

@@ -52,6 +52,8 @@ class Index:
     _suffix: Dict[str, List[str]] = field(default_factory=dict)
     _resolved: Dict[str, Optional[Resolved]] = field(default_factory=dict)
     _calls_to: Optional[Dict[str, List[Tuple[Call, Function]]]] = None
+    _mro: Dict[str, List[Klass]] = field(default_factory=dict)
+    _functions: Dict[str, Optional[Function]] = field(default_factory=dict)
 
     def __post_init__(self):
         for module in self.repo.paths:
@@ -138,6 +140,12 @@ class Index:
         return repo, external
 
     def mro(self, klass: Klass) -> List[Klass]:
+        hit = self._mro.get(klass.qualname)
+        if hit is None:
+            hit = self._mro[klass.qualname] = self._compute_mro(klass)
+        return hit
+
+    def _compute_mro(self, klass: Klass) -> List[Klass]:
         out, todo, seen = [], [klass], set()
         while todo and len(out) < 50:
             k = todo.pop(0)
@@ -166,6 +174,11 @@ class Index:
         return None
 
     def function(self, qualname: str) -> Optional[Function]:
+        if qualname not in self._functions:
+            self._functions[qualname] = self._find_function(qualname)
+        return self._functions[qualname]
+
+    def _find_function(self, qualname: str) -> Optional[Function]:
         module = qualname
         while module:
             module = module.rpartition(".")[0]

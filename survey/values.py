@@ -13,6 +13,7 @@ RNG_TAGS = ("t:rng_ctor", "t:rng_default")
 class Values:
     def __init__(self, index: Index):
         self.ix = index
+        self._memo: dict = {}
 
     # -- values --------------------------------------------------------------------------------------
     def expand(self, atoms, ctx: Ctx, depth: int = 0) -> FrozenSet[str]:
@@ -29,6 +30,20 @@ class Values:
     def _expand_one(self, atom: str, ctx: Ctx, depth: int) -> Set[str]:
         if depth > _DEPTH:
             return {"t:other"}
+        if atom.startswith("t:") or atom.startswith(("arg:", "key:", "kv:", "s!")):
+            return {atom}
+        # Memoised per (atom, context): call-site resolution otherwise revisits the same chains
+        # exponentially often in real repositories. A cycle in progress reads as unknown.
+        key = (atom, id(ctx.function), id(ctx.klass), ctx.binding, id(ctx.dataset))
+        hit = self._memo.get(key)
+        if hit is not None:
+            return hit
+        self._memo[key] = {"t:other"}
+        out = frozenset(self._expand_uncached(atom, ctx, depth))
+        self._memo[key] = out
+        return out
+
+    def _expand_uncached(self, atom: str, ctx: Ctx, depth: int) -> Set[str]:
         ix = self.ix
         if atom.startswith("param:") and "#" not in atom:
             name = atom[6:]
@@ -192,7 +207,7 @@ class Values:
                 continue
             else:
                 outcomes.add("unknown")
-                how.append(f"unresolved {value.split(':', 1)[-1]}")
+                how.append("unresolved " + value.rsplit(":", 1)[-1])
         if not outcomes:
             outcomes.add("unknown")
             how.append("unresolved")
