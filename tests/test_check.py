@@ -60,7 +60,7 @@ def test_noqa_silences_only_the_named_code(capsys, write_repo):
 def test_unparseable_file_is_reported_not_fatal(capsys):
     status, out = check(capsys, FIXTURES / "python2_file_and_bug")
     assert status == 1
-    assert "legacy.py:8:1: SRV901" in out.out and "Python 2" in out.out
+    assert "legacy.py:7:1: SRV901" in out.out and "Python 2" in out.out
     assert "train.py" in out.out
 
 
