@@ -499,7 +499,8 @@ class _Evaluator:
         if refs:
             return Draw(line, col, self.text(node), "object", refs)
         if "t:rng_ctor" in obj:
-            return Draw(line, col, self.text(node), "local")
+            # built in this function: its own seed decides (entropy is fine, a constant or the index is not)
+            return Draw(line, col, self.text(node), "local", tuple(sorted(a[2:] for a in obj if a.startswith("s!"))))
         return None
 
     def _seed_calls(self, node: cst.Call, s: _Scope, quals, line: int, col: int) -> List[Seed]:

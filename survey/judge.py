@@ -170,11 +170,26 @@ class Judge:
     def loaders(self) -> List[LoaderInfo]:
         out = []
         for facts in list(self.ix.repo.loaded()):
-            for loader in facts.loaders:
+            loaders = list(facts.loaders) + list(self._subclass_loaders(facts))
+            for loader in loaders:
                 fn = self.ix.function(loader.scope)
                 klass = self.ix.klass(loader.cls) if loader.cls else None
                 out.append(self._loader(loader, facts.path, Ctx(fn, klass)))
         return out
+
+    def _subclass_loaders(self, facts):
+        """Calls of repo classes that subclass DataLoader (class FastLoader(DataLoader)), read as loaders."""
+        for fn in facts.functions:
+            for call in fn.calls:
+                for atom in call.callee:
+                    if not atom.startswith("q:") or atom[2:] in N.DATALOADERS:
+                        continue
+                    hit = self.ix.resolve(atom[2:])
+                    if hit is None or hit.kind != "class" or \
+                            not set(self.ix.external_bases(hit.klass)) & N.DATALOADERS:
+                        continue
+                    yield _call_as_loader(call, fn, hit.klass.name)
+                    break
 
     def _loader(self, loader: Loader, path: str, ctx: Ctx) -> LoaderInfo:
         args = dict(loader.args)
@@ -233,8 +248,13 @@ class Judge:
     def findings(self, cand: Candidate, loaders: List[LoaderInfo], lightning: bool) -> List[Finding]:
         path = self.walk(cand.entries, cand.dataset)
         groups: Dict[str, List[Tuple[Function, Draw, Ctx]]] = {}
+        local_seeds: Dict[str, Tuple[Seed, Ctx, str]] = {}
         for fn, draw, ctx in path.draws:
-            if draw.kind == "global":
+            if draw.kind == "local":
+                key = f"local:{fn.qualname}:{draw.line}:{draw.col}"
+                groups.setdefault(key, []).append((fn, draw, ctx))
+                local_seeds[key] = (Seed(draw.line, draw.col, draw.text, "object", draw.refs), ctx, _fn_path(self.ix, fn))
+            elif draw.kind == "global":
                 groups.setdefault("global", []).append((fn, draw, ctx))
             elif draw.kind == "object":
                 for key in sorted(self.v.rng_keys(draw.refs, ctx)):
@@ -254,6 +274,12 @@ class Judge:
                            for fn, d, ctx in draws)
                 continue
             for info in multi:
+                if group in local_seeds:
+                    seed, ctx0, where = local_seeds[group]
+                    judged = self.judge_seed(seed, ctx0, False, where)
+                    code = "SRV301" if judged.ok else judged.code
+                    out.extend(self._finding(code, fn, d, ctx, cand, kind, info, judged) for fn, d, ctx in draws)
+                    continue
                 code, seed = self._judge_group(group, path, info, cand, lightning)
                 out.extend(self._finding(code, fn, d, ctx, cand, kind, info, seed) for fn, d, ctx in draws)
         return out
@@ -306,6 +332,28 @@ class Judge:
             loader=f"{info.where}: {info.loader.text}" if info else "", num_workers=workers,
             worker_init_fn=info.wif_text if info else "", seed=seed.seed if seed else "",
         )
+
+
+def _call_as_loader(call, fn: Function, name: str) -> Loader:
+    args: Dict[str, Set[str]] = {}
+    unknown = False
+    for key, atoms in call.args:
+        if key.isdigit():
+            i = int(key)
+            if i < len(N.DATALOADER_POSITIONAL):
+                args.setdefault(N.DATALOADER_POSITIONAL[i], set()).update(atoms)
+        elif key == "**":
+            kvs = [a for a in atoms if a.startswith("kv:")]
+            for kv in kvs:
+                k, v = kv[3:].split("=", 1)
+                args.setdefault(k, set()).add(v)
+            unknown = unknown or (not kvs and "t:dict" not in atoms)
+        elif key == "*":
+            unknown = True
+        else:
+            args.setdefault(key, set()).update(atoms)
+    return Loader(call.line, call.col, f"{name}(...)", fn.qualname, fn.cls,
+                  tuple((k, tuple(sorted(v))) for k, v in sorted(args.items())), unknown)
 
 
 def _summary(how: List[str], limit: int = 6) -> str:
