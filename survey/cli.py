@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+from datetime import date
 from pathlib import Path
 from typing import List, Optional
 
@@ -18,8 +20,21 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="survey", description=__doc__.splitlines()[0])
     p.add_argument("--version", action="version", version=f"survey {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
+    w = sub.add_parser("crawl", help="discover and download repositories into the catalog")
+    w.add_argument("--query", default="", help="search terms added to language:Python")
+    w.add_argument("--created", default=f"2008-01-01..{date.today().isoformat()}", metavar="FROM..TO")
+    w.add_argument("--min-stars", type=int, default=0)
+    w.add_argument("--limit", type=int, help="stop after this many repositories in the catalog")
+    w.add_argument("--include-forks", action="store_true")
+    w.add_argument("--api-url", default=os.environ.get("GITHUB_API_URL") or "https://api.github.com")
+    w.add_argument("--token", default=os.environ.get("GITHUB_TOKEN"), help="default: $GITHUB_TOKEN")
+    w.add_argument("--db", type=Path, default=Path("data/survey.db"))
+    w.add_argument("--sources", type=Path, default=Path("data/repos"))
+    w.add_argument("--jobs", type=int, default=4, help="concurrent downloads (GitHub asks for few)")
+    w.add_argument("--from-dir", type=Path, metavar="DIR", help="register local checkouts instead of crawling")
     c = sub.add_parser("classify", help="one verdict row per repository")
-    c.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="repository roots")
+    c.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="repository roots")
+    c.add_argument("--db", type=Path, help="classify every downloaded, unclassified repository of a catalog")
     c.add_argument("--csv", type=Path, metavar="FILE", help="write the CSV here instead of stdout")
     c.add_argument("--json", action="store_true", help="JSON with every finding and its evidence")
     k = sub.add_parser("check", help="lint one project")
@@ -28,9 +43,61 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _crawl(args) -> int:
+    from .crawl import CrawlOptions, Crawler, clean_partials, register_dir
+    from .progress import Progress
+    from .store import Catalog
+    with Catalog(args.db) as catalog:
+        if args.from_dir:
+            if not args.from_dir.is_dir():
+                print(f"survey: {args.from_dir}: not a directory", file=sys.stderr)
+                return 2
+            n = register_dir(catalog, args.from_dir)
+            print(f"survey: registered {n} repositories from {args.from_dir} in {args.db}", file=sys.stderr)
+            return 0
+        lo, sep, hi = args.created.partition("..")
+        if not sep:
+            print("survey: --created takes FROM..TO (YYYY-MM-DD..YYYY-MM-DD)", file=sys.stderr)
+            return 2
+        opts = CrawlOptions(api_url=args.api_url, token=args.token, query=args.query, created=(lo, hi),
+                            min_stars=args.min_stars, limit=args.limit, include_forks=args.include_forks,
+                            sources=args.sources, jobs=args.jobs)
+        clean_partials(args.sources)
+        with Progress(catalog) as progress:
+            crawler = Crawler(opts, catalog, progress.note)
+            crawler.discover()
+            crawler.download_all()
+        counts = catalog.counts()
+        print(f"survey: catalog {args.db}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())),
+              file=sys.stderr)
+    return 0
+
+
+def _classify_db(args) -> int:
+    from .classify import classify_repo
+    from .output import write_csv
+    from .store import Catalog
+    with Catalog(args.db) as catalog:
+        rows = []
+        for record in catalog.pending("downloaded"):
+            v = classify_repo(Path(record.source_path), name=record.full_name)
+            catalog.save_verdict(v, record.commit_sha)
+            rows.append(v)
+            print(f"survey: {record.full_name}: {v.verdict}", file=sys.stderr)
+    if args.csv:
+        with open(args.csv, "w", newline="", encoding="utf-8") as out:
+            write_csv(rows, out)
+    return 0
+
+
 def _classify(args) -> int:
     from .classify import classify_repo
     from .output import write_csv, write_json
+    if args.db:
+        return _classify_db(args)
+    if not args.paths:
+        print("survey: classify needs PATH... or --db", file=sys.stderr)
+        return 2
     for path in args.paths:
         if not path.is_dir():
             print(f"survey: {path}: not a directory", file=sys.stderr)
@@ -76,7 +143,7 @@ def _check(args) -> int:
 def main(argv: Optional[List[str]] = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return {"classify": _classify, "check": _check}[args.command](args)
+        return {"crawl": _crawl, "classify": _classify, "check": _check}[args.command](args)
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # an analyser bug must not look like a clean result
