@@ -59,6 +59,7 @@ class FakeGitHub:
         self.requests: List[str] = []
         self.auth_headers: List[str] = []
         self.lock = threading.Lock()
+        self.delay = 0.0                          # seconds per tarball, to make a crawl slow enough to kill
         self.server: Optional[ThreadingHTTPServer] = None
 
     # -- lifecycle ---------------------------------------------------------------------------------
@@ -186,6 +187,8 @@ class FakeGitHub:
             def _codeload(self, url):
                 m = re.match(r"^/codeload/([^/]+/[^/]+)/legacy\.tar\.gz/", url.path)
                 name = m.group(1)
+                if fake.delay:
+                    time.sleep(fake.delay)
                 body = fake.tarball(name)
                 drop = False
                 with fake.lock:
