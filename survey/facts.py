@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import hashlib
 import re
 from typing import Dict, List, Optional, Set, Tuple
 
@@ -33,6 +34,7 @@ _TEXT_LIMIT = 160
 _MAX_DEPTH = 20
 _NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
 _POINTER_ATOMS = ("q:", "i:", "self:", "wds:", "param:", "fn:")
+_DIGESTED = frozenset(N.PER_SAMPLE_METHODS) | {"__call__", "forward"}
 _SOURCE_TAGS = frozenset({"t:torch_seed", "t:worker_seed", "t:torch_draw", "t:entropy", "t:worker_id",
                           "t:get_state", "t:index"})
 
@@ -46,7 +48,7 @@ def module_name(relpath: str) -> str:
 
 class _Scope:
     __slots__ = ("kind", "qualname", "name", "cls", "parent", "params", "defaults", "self_name", "assigns",
-                 "calls", "returns", "attr_assigns", "defs", "is_static", "line", "node_kind", "item_assigns")
+                 "calls", "returns", "attr_assigns", "defs", "is_static", "line", "node", "item_assigns")
 
     def __init__(self, kind, qualname, name, parent, cls="", line=0):
         self.kind = kind
@@ -65,6 +67,7 @@ class _Scope:
         self.defs: Dict[str, str] = {}
         self.is_static = False
         self.line = line
+        self.node = None
 
 
 class _Collector(cst.CSTVisitor):
@@ -161,6 +164,7 @@ class _Collector(cst.CSTVisitor):
         line, _ = self._pos(node)
         cls = parent.qualname if parent.kind == "class" else ""
         scope = _Scope("function", qual, node.name.value, parent, cls=cls, line=line)
+        scope.node = node
         decorators = {_dotted(d.decorator) for d in node.decorators if isinstance(d.decorator, (cst.Name, cst.Attribute))}
         scope.is_static = "staticmethod" in decorators
         self._params(scope, node.params)
@@ -468,10 +472,14 @@ class _Evaluator:
         returns: Set[str] = set()
         for r in s.returns:
             returns |= self.atoms(r, s)
+        digest = ""
+        if s.node is not None and s.name in _DIGESTED:
+            code = " ".join(self.module.code_for_node(s.node.body).split())
+            digest = hashlib.blake2b(code.encode(), digest_size=8).hexdigest()
         fn = Function(
             qualname=s.qualname, name=s.name, cls=s.cls, params=tuple(s.params), line=s.line,
             draws=tuple(draws), calls=tuple(calls), seeds=tuple(seeds), returns=_sorted(returns),
-            is_static=s.is_static,
+            is_static=s.is_static, digest=digest,
         )
         return fn, loaders, options, lightning
 

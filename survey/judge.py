@@ -10,7 +10,8 @@ Reads top to bottom like the rubric:
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import hashlib
+from dataclasses import dataclass, field, replace
 from typing import Dict, FrozenSet, List, Optional, Set, Tuple
 
 from . import names as N
@@ -37,6 +38,12 @@ class Candidate:
 class WorkerPath:
     draws: List[Tuple[Function, Draw, Ctx]] = field(default_factory=list)
     seeds: List[Tuple[Function, Seed, Ctx]] = field(default_factory=list)
+    digests: Set[str] = field(default_factory=set)
+
+    @property
+    def fingerprint(self) -> str:
+        joined = ",".join(sorted(self.digests))
+        return hashlib.blake2b(joined.encode(), digest_size=8).hexdigest() if joined else ""
 
 
 @dataclass
@@ -159,6 +166,8 @@ class Judge:
             seen.add(key)
             steps += 1
             path.draws.extend((fn, d, ctx) for d in fn.draws)
+            if fn.digest:
+                path.digests.add(fn.digest)
             path.seeds.extend((fn, s, ctx) for s in fn.seeds)
             for call in fn.calls:
                 for target, klass, bound in self.v.called(call.callee, ctx):
@@ -261,6 +270,10 @@ class Judge:
                     groups.setdefault(key, []).append((fn, draw, ctx))
         if not groups:
             return []
+        out = self._group_findings(cand, path, groups, local_seeds, loaders, lightning)
+        return [replace(f, fingerprint=path.fingerprint) for f in out]
+
+    def _group_findings(self, cand, path, groups, local_seeds, loaders, lightning) -> List[Finding]:
         if cand.key.startswith("loader:"):
             mine = [loaders[int(cand.key[7:])]]
         else:

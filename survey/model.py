@@ -53,6 +53,7 @@ class Function:
     seeds: Tuple[Seed, ...] = ()
     returns: Atoms = ()
     is_static: bool = False
+    digest: str = ""   # of the normalised code, for per-sample methods and __call__ (near-duplicate detection)
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,7 @@ class Finding:
     num_workers: str = ""
     worker_init_fn: str = ""
     seed: str = ""
+    fingerprint: str = ""   # the dataset's per-sample code: equal across copies of the same code
 
 
 @dataclass(frozen=True)

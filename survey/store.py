@@ -35,7 +35,7 @@ CREATE TABLE IF NOT EXISTS verdicts (
 );
 CREATE TABLE IF NOT EXISTS findings (
     repo TEXT NOT NULL, code TEXT, path TEXT, line INTEGER, col INTEGER, verdict TEXT, dataset TEXT,
-    rng_call TEXT, rng_kind TEXT, loader TEXT, num_workers TEXT, worker_init_fn TEXT, seed TEXT
+    rng_call TEXT, rng_kind TEXT, loader TEXT, num_workers TEXT, worker_init_fn TEXT, seed TEXT, fingerprint TEXT
 );
 CREATE INDEX IF NOT EXISTS findings_repo ON findings(repo);
 """
