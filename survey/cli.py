@@ -37,6 +37,9 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--db", type=Path, help="classify every downloaded, unclassified repository of a catalog")
     c.add_argument("--csv", type=Path, metavar="FILE", help="write the CSV here instead of stdout")
     c.add_argument("--json", action="store_true", help="JSON with every finding and its evidence")
+    r = sub.add_parser("report", help="CSV tables and a self-contained HTML report from a catalog")
+    r.add_argument("--db", type=Path, default=Path("data/survey.db"))
+    r.add_argument("--out", type=Path, default=Path("reports"))
     k = sub.add_parser("check", help="lint one project")
     k.add_argument("path", type=Path, metavar="PATH")
     k.add_argument("--format", choices=("text", "json", "sarif"), default="text")
@@ -118,6 +121,20 @@ def _classify(args) -> int:
     return 0
 
 
+def _report(args) -> int:
+    from .report import build, write
+    if not args.db.is_file():
+        print(f"survey: {args.db}: no such catalog (run survey crawl and survey classify first)", file=sys.stderr)
+        return 2
+    report = build(args.db)
+    page = write(report, args.out)
+    h = report.headline
+    print(f"survey: {h['scanned']} repositories scanned, {h['affected']} of {h['with_workers']} with NumPy draws "
+          f"under workers affected", file=sys.stderr)
+    print(page)
+    return 0
+
+
 def _check(args) -> int:
     from .classify import classify_repo, without_noqa
     from .output import lint_findings, sarif, verdict_json, write_text
@@ -143,7 +160,7 @@ def _check(args) -> int:
 def main(argv: Optional[List[str]] = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return {"crawl": _crawl, "classify": _classify, "check": _check}[args.command](args)
+        return {"crawl": _crawl, "classify": _classify, "report": _report, "check": _check}[args.command](args)
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # an analyser bug must not look like a clean result

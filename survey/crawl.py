@@ -6,6 +6,7 @@ the requests session that downloads tarballs, so both halves of the crawl obey o
 """
 from __future__ import annotations
 
+import csv
 import itertools
 import logging
 import shutil
@@ -225,10 +226,28 @@ class Crawler:
 
 
 def register_dir(catalog: Catalog, root: Path) -> int:
-    """Registers each sub-folder of root as a downloaded repository named after the folder."""
+    """Registers each sub-folder of root as a downloaded repository named after the folder.
+
+    An optional ``metadata.csv`` beside the folders (columns: folder, then any of RepoMeta's) gives each
+    one its GitHub name and metadata, so a local corpus reports like a crawled one.
+    """
+    meta = {}
+    table = Path(root) / "metadata.csv"
+    if table.is_file():
+        with table.open(newline="", encoding="utf-8") as fh:
+            meta = {row["folder"]: row for row in csv.DictReader(fh)}
     count = 0
     for child in sorted(p for p in Path(root).iterdir() if p.is_dir() and not p.name.startswith(".")):
-        catalog.add_local(child.name, str(child.resolve()))
+        row = meta.get(child.name)
+        if row:
+            m = RepoMeta(full_name=row.get("full_name") or child.name, stars=int(row.get("stars") or 0),
+                         forks=int(row.get("forks") or 0), created_at=row.get("created_at", ""),
+                         pushed_at=row.get("pushed_at", ""), default_branch=row.get("default_branch") or "main",
+                         license=row.get("license", ""), fork=row.get("fork", "").lower() in ("1", "true", "yes"))
+            catalog.add_discovered([m], "local")
+            catalog.mark_downloaded(m.full_name, row.get("commit", ""), str(child.resolve()))
+        else:
+            catalog.add_local(child.name, str(child.resolve()))
         count += 1
     return count
 

@@ -1,0 +1,31 @@
+import argparse
+import random
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader
+
+from data import TileDataset
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--workers", type=int, default=4)
+parser.add_argument("--batch-size", type=int, default=32)
+parser.add_argument("--seed", type=int, default=0)
+args = parser.parse_args()
+
+
+def worker_init_fn(worker_id):
+    np.random.seed(args.seed + worker_id)
+
+
+def main():
+    torch.manual_seed(args.seed)
+    dataset = TileDataset([])
+    loader = DataLoader(dataset, batch_size=args.batch_size, shuffle=True, num_workers=args.workers, worker_init_fn=worker_init_fn)
+    for epoch in range(10):
+        for batch in loader:
+            pass
+
+
+if __name__ == "__main__":
+    main()
