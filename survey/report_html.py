@@ -100,19 +100,31 @@ def table_html(df: pd.DataFrame, pct=("share", "ci_low", "ci_high", "share_of_sc
     return shown.to_html(index=False, escape=True, border=0, na_rep="–")
 
 
+AFFECTED_ROWS = 500  # the page lists the most-starred; findings.csv has them all
+
+
+def _evidence(x) -> str:
+    seed = f'; seed <code>{escape(x.seed)}</code>' if x.seed else ""
+    return (f'<a href="{escape(x.url)}">{escape(x.path)}:{int(x.line)}</a> {escape(x.code)} '
+            f'<code>{escape(x.rng_call.split(": ", 1)[-1])}</code> in {escape(x.dataset)}; '
+            f'num_workers {escape(x.num_workers)}{seed}')
+
+
 def affected_table(report) -> str:
     bug = report.repos[report.repos["verdict"].isin(("affected", "flawed-seed"))]
+    total = len(bug)
+    bug = bug.sort_values(["stars", "repo"], ascending=[False, True]).head(AFFECTED_ROWS)
     f = report.findings
+    f = f[f["repo"].isin(set(bug["repo"]))]
+    f = f.merge(bug[["repo", "verdict"]], on=["repo", "verdict"])
+    evidence = {repo: "<br>".join(_evidence(x) for x in part.head(3).itertuples())
+                for repo, part in f.groupby("repo", sort=False)}
     rows: List[str] = []
-    for _, r in bug.iterrows():
-        mine = f[(f["repo"] == r["repo"]) & (f["verdict"] == r["verdict"])].head(3)
-        evidence = "<br>".join(
-            f'<a href="{escape(x["url"])}">{escape(x["path"])}:{int(x["line"])}</a> {escape(x["code"])} '
-            f'<code>{escape(x["rng_call"].split(": ", 1)[-1])}</code> in {escape(x["dataset"])}; '
-            f'num_workers {escape(x["num_workers"])}' + (f'; seed <code>{escape(x["seed"])}</code>' if x["seed"] else "")
-            for _, x in mine.iterrows())
-        rows.append(f"<tr><td>{escape(r['repo'])}</td><td>{escape(r['verdict'])}</td><td>{escape(r['rng_kind'])}</td>"
-                    f"<td>{escape(r['effective'])}</td><td>{int(r['stars'])}</td><td>{evidence}</td></tr>")
+    for r in bug.itertuples():
+        rows.append(f"<tr><td>{escape(r.repo)}</td><td>{escape(r.verdict)}</td><td>{escape(r.rng_kind)}</td>"
+                    f"<td>{escape(r.effective)}</td><td>{int(r.stars)}</td><td>{evidence.get(r.repo, '')}</td></tr>")
+    if total > len(bug):
+        rows.append(f"<tr><td colspan='6'>… and {total - len(bug)} more in findings.csv</td></tr>")
     head = "<tr><th>repository</th><th>verdict</th><th>RNG</th><th>still affected today</th><th>stars</th>" \
            "<th>evidence (first findings)</th></tr>"
     return f"<table id='affected'>{head}{''.join(rows)}</table>"
