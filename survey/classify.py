@@ -1,8 +1,9 @@
 """One repository in, one verdict out: facts, linking, judgement, torch pins."""
 from __future__ import annotations
 
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Dict, Optional
+from typing import Dict, Iterator, Optional
 
 from .judge import judge_repo
 from .link import Index
@@ -26,10 +27,15 @@ def effective(verdict: str, rng_kind: str, codes, era: str) -> str:
 def classify_repo(root: Path, name: Optional[str] = None, cache: Optional[Dict[str, FileFacts]] = None) -> RepoVerdict:
     root = Path(root)
     repo = RepoFiles(root, cache)
-    for module in repo.prefiltered():
-        repo.facts(module)
-    index = Index(repo)
-    verdict, rng_kind, findings = judge_repo(index)
+    seeds = repo.scan()
+    if repo.mentions_torch:
+        for module in seeds:
+            repo.facts(module)
+        verdict, rng_kind, findings = judge_repo(Index(repo))
+    else:
+        # Every torch Dataset and DataLoader is reached through a name with "torch" in it: no file says
+        # "torch", so nothing needs parsing.
+        verdict, rng_kind, findings = "no-dataset", "", []
     pins = find_pins(root)
     codes = {f.code for f in findings if f.verdict == verdict}
     errors = tuple(sorted(set(repo.errors), key=lambda e: e.path))
@@ -46,7 +52,30 @@ def classify_repo(root: Path, name: Optional[str] = None, cache: Optional[Dict[s
     )
 
 
-__all__ = ["classify_repo", "effective", "FileError"]
+def _classify_item(item):
+    path, name = item
+    return classify_repo(Path(path), name)
+
+
+def classify_many(items, jobs: int = 1, scheduler: Optional[str] = None) -> Iterator[RepoVerdict]:
+    """Verdicts for (path, name) items, in order, streamed: on one core, a process pool, or a Dask cluster.
+
+    Workers only analyse; the caller writes results (to stdout or the catalog) as they arrive.
+    """
+    items = list(items)
+    if scheduler:
+        from .cluster import classify_on_cluster
+        yield from classify_on_cluster(items, scheduler)
+    elif jobs <= 1 or len(items) <= 1:
+        for item in items:
+            yield _classify_item(item)
+    else:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            # small chunks keep the cores busy when repository sizes vary a lot
+            yield from pool.map(_classify_item, items, chunksize=1)
+
+
+__all__ = ["classify_repo", "classify_many", "effective", "FileError"]
 
 
 def without_noqa(findings, root: Path):

@@ -35,6 +35,8 @@ def _parser() -> argparse.ArgumentParser:
     c = sub.add_parser("classify", help="one verdict row per repository")
     c.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="repository roots")
     c.add_argument("--db", type=Path, help="classify every downloaded, unclassified repository of a catalog")
+    c.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="processes (default: all cores)")
+    c.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run on an existing Dask cluster")
     c.add_argument("--csv", type=Path, metavar="FILE", help="write the CSV here instead of stdout")
     c.add_argument("--json", action="store_true", help="JSON with every finding and its evidence")
     r = sub.add_parser("report", help="CSV tables and a self-contained HTML report from a catalog")
@@ -77,16 +79,18 @@ def _crawl(args) -> int:
 
 
 def _classify_db(args) -> int:
-    from .classify import classify_repo
+    from .classify import classify_many
     from .output import write_csv
     from .store import Catalog
     with Catalog(args.db) as catalog:
+        records = list(catalog.pending("downloaded"))
+        items = [(r.source_path, r.full_name) for r in records]
+        shas = {r.full_name: r.commit_sha for r in records}
         rows = []
-        for record in catalog.pending("downloaded"):
-            v = classify_repo(Path(record.source_path), name=record.full_name)
-            catalog.save_verdict(v, record.commit_sha)
+        for v in classify_many(items, args.jobs, args.scheduler):
+            catalog.save_verdict(v, shas[v.repo])
             rows.append(v)
-            print(f"survey: {record.full_name}: {v.verdict}", file=sys.stderr)
+            print(f"survey: {v.repo}: {v.verdict}", file=sys.stderr)
     if args.csv:
         with open(args.csv, "w", newline="", encoding="utf-8") as out:
             write_csv(rows, out)
@@ -94,7 +98,7 @@ def _classify_db(args) -> int:
 
 
 def _classify(args) -> int:
-    from .classify import classify_repo
+    from .classify import classify_many
     from .output import write_csv, write_json
     if args.db:
         return _classify_db(args)
@@ -105,19 +109,19 @@ def _classify(args) -> int:
         if not path.is_dir():
             print(f"survey: {path}: not a directory", file=sys.stderr)
             return 2
-    verdicts = []
-    for path in args.paths:
-        v = classify_repo(path)
-        for e in v.errors:
-            print(f"survey: {v.repo}: {e.path}: {e.reason}", file=sys.stderr)
-        verdicts.append(v)
+
+    def verdicts():
+        for v in classify_many([(p, p.resolve().name) for p in args.paths], args.jobs, args.scheduler):
+            for e in v.errors:
+                print(f"survey: {v.repo}: {e.path}: {e.reason}", file=sys.stderr)
+            yield v
     if args.json:
-        write_json(verdicts, sys.stdout)
+        write_json(list(verdicts()), sys.stdout)
     elif args.csv:
         with open(args.csv, "w", newline="", encoding="utf-8") as out:
-            write_csv(verdicts, out)
+            write_csv(verdicts(), out)
     else:
-        write_csv(verdicts, sys.stdout)
+        write_csv(verdicts(), sys.stdout)
     return 0
 
 

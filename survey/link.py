@@ -51,7 +51,9 @@ class Index:
     repo: RepoFiles
     _suffix: Dict[str, List[str]] = field(default_factory=dict)
     _resolved: Dict[str, Optional[Resolved]] = field(default_factory=dict)
-    _calls_to: Optional[Dict[str, List[Tuple[Call, Function]]]] = None
+    _calls_to: Dict[str, List[Tuple[Call, Function]]] = field(default_factory=dict)
+    _indexed: Set[str] = field(default_factory=set)
+    _names_loaded: Set[bytes] = field(default_factory=set)
     _mro: Dict[str, List[Klass]] = field(default_factory=dict)
     _functions: Dict[str, Optional[Function]] = field(default_factory=dict)
 
@@ -218,17 +220,25 @@ class Index:
 
     # -- call sites ----------------------------------------------------------------------------------
     def calls_to(self, qualname: str) -> List[Tuple[Call, Function]]:
-        """Calls, in the files parsed so far, whose callee resolves to qualname (a function or a class)."""
-        if self._calls_to is None:
-            self._calls_to = {}
-            for facts in list(self.repo.loaded()):
-                for fn in facts.functions:
-                    for call in fn.calls:
-                        for atom in call.callee:
-                            if atom.startswith("q:") and atom[2:].split(".")[0] not in _EXTERNAL_ROOTS:
-                                hit = self.resolve(atom[2:])
-                                if hit is not None and hit.kind in ("function", "class"):
-                                    self._calls_to.setdefault(hit.name, []).append((call, fn))
+        """Calls whose callee resolves to qualname (a function or a class), in every file that names it."""
+        name = qualname.rsplit(".", 1)[-1].encode()
+        if name not in self._names_loaded:
+            self._names_loaded.add(name)
+            for module in self.repo.unloaded():
+                data = self.repo.read(module)
+                if data is not None and name in data:
+                    self.repo.facts(module)
+        for facts in list(self.repo.loaded()):
+            if facts.module in self._indexed:
+                continue
+            self._indexed.add(facts.module)
+            for fn in facts.functions:
+                for call in fn.calls:
+                    for atom in call.callee:
+                        if atom.startswith("q:") and atom[2:].split(".")[0] not in _EXTERNAL_ROOTS:
+                            hit = self.resolve(atom[2:])
+                            if hit is not None and hit.kind in ("function", "class"):
+                                self._calls_to.setdefault(hit.name, []).append((call, fn))
         return self._calls_to.get(qualname, [])
 
     def all_classes(self) -> Iterable[Klass]:
@@ -236,6 +246,17 @@ class Index:
             yield from facts.classes
 
     def options(self, key: str) -> List[FrozenSet[str]]:
+        """Values configured for a worker option (argparse default, config key or attribute)."""
+        out = self._options(key)
+        if not out and self.repo.worker_modules:
+            # an options module that nothing imports by name (argparse in opts.py): parse what mentions workers
+            for module in self.repo.worker_modules:
+                self.repo.facts(module)
+            self.repo.worker_modules = []
+            out = self._options(key)
+        return out
+
+    def _options(self, key: str) -> List[FrozenSet[str]]:
         out = []
         for facts in list(self.repo.loaded()):
             for name, atoms in facts.options:

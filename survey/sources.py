@@ -24,7 +24,9 @@ SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", "__pycache__", ".v
 
 # A file that holds none of these cannot define a Dataset, a loader or a worker seed; it is parsed only if
 # the linking step reaches it (a helper called from a Dataset, a base class, a transform).
-PREFILTER = (b"ataset", b"DataLoader", b"__getitem__", b"__iter__", b"worker", b"seed_everything")
+PREFILTER = (b"ataset", b"DataLoader", b"__getitem__", b"__iter__", b"seed_everything")
+_GATE_BYTES = 30_000
+_GATE_BRACKETS = 1_500
 
 
 def iter_python_files(root: Path) -> Iterator[Path]:
@@ -62,9 +64,21 @@ class RepoFiles:
             rel = path.relative_to(self.root).as_posix()
             self.paths[module_name(rel)] = path
         self._facts: Dict[str, Optional[FileFacts]] = {}
-        self._data: Dict[str, bytes] = {}
         self.errors: List[FileError] = []
+        self.mentions_torch = False
+        self.worker_modules: List[str] = []
         self.cache = cache if cache is not None else {}
+
+    def unloaded(self) -> List[str]:
+        return [m for m in self.paths if m not in self._facts]
+
+    def read(self, module: str) -> Optional[bytes]:
+        """A file's bytes without recording errors (they are recorded if it is ever parsed)."""
+        try:
+            path = self.paths[module]
+            return path.read_bytes() if path.stat().st_size <= MAX_FILE_BYTES else None
+        except OSError:
+            return None
 
     def _read(self, module: str) -> Optional[bytes]:
         path = self.paths[module]
@@ -83,27 +97,27 @@ class RepoFiles:
             return None
         return data
 
-    def prefiltered(self) -> List[str]:
-        """Modules whose text can hold a Dataset, a loader or a worker seed."""
-        out = []
+    def scan(self) -> List[str]:
+        """Reads every file once, as bytes: returns the modules to parse first (those that can hold a
+        Dataset, a loader or a Lightning worker seed) and notes which mention torch and workers."""
+        seeds = []
         for module in self.paths:
-            data = self._data.get(module)
+            data = self._read(module)
             if data is None:
-                data = self._read(module)
-                if data is None:
-                    self._facts[module] = None
-                    continue
-                self._data[module] = data
+                self._facts[module] = None
+                continue
+            if b"torch" in data:
+                self.mentions_torch = True
+            if b"worker" in data:
+                self.worker_modules.append(module)
             if any(token in data for token in PREFILTER):
-                out.append(module)
-        return out
+                seeds.append(module)
+        return seeds
 
     def facts(self, module: str) -> Optional[FileFacts]:
         if module in self._facts:
             return self._facts[module]
-        data = self._data.pop(module, None)
-        if data is None:
-            data = self._read(module)
+        data = self._read(module)
         result = None if data is None else self._parse(module, data)
         self._facts[module] = result
         return result
@@ -118,32 +132,38 @@ class RepoFiles:
         except (UnicodeDecodeError, SyntaxError, LookupError) as exc:
             self.errors.append(FileError(rel, f"undecodable: {exc}"))
             return None
-        # CPython's own parser first: it is the reference for "does this parse", it is cheap next to libcst,
-        # and it refuses the pathologically deep code that overflows libcst's native parser (a segfault,
-        # not an exception, at a few thousand nested operators).
-        try:
-            ast.parse(text)
-        except SyntaxError as exc:
-            line = exc.lineno or 1
-            self.errors.append(FileError(rel, f"syntax error at line {line}{_python2_hint(text)}: {exc.msg}", line))
-            return None
-        except (RecursionError, MemoryError):
-            self.errors.append(FileError(rel, "skipped: nesting too deep to parse"))
-            return None
-        except ValueError as exc:
-            self.errors.append(FileError(rel, f"skipped: {exc}"))
-            return None
+        # Code deep enough to overflow libcst's native parser (a segfault, not an exception, at a couple of
+        # thousand nested brackets or several thousand chained operators) is long or bracket-heavy; only such
+        # files pay for CPython's parser first, which refuses them cleanly.
+        if len(data) > _GATE_BYTES or sum(data.count(b) for b in (b"(", b"[", b"{")) > _GATE_BRACKETS:
+            if not self._cpython_parses(rel, text):
+                return None
         try:
             result = extract(text, rel)
-        except cst.ParserSyntaxError as exc:
-            self.errors.append(FileError(rel, f"syntax error at line {exc.raw_line}{_python2_hint(text)}: "
-                                              f"{str(exc).splitlines()[0]}", max(1, exc.raw_line)))
+        except cst.ParserSyntaxError:
+            if self._cpython_parses(rel, text):  # libcst refused what CPython accepts: say so
+                self.errors.append(FileError(rel, "libcst could not parse this file"))
             return None
         except RecursionError:
             self.errors.append(FileError(rel, "skipped: nesting too deep to parse"))
             return None
         self.cache[key] = result
         return result
+
+    def _cpython_parses(self, rel: str, text: str) -> bool:
+        try:
+            ast.parse(text)
+        except SyntaxError as exc:
+            line = exc.lineno or 1
+            self.errors.append(FileError(rel, f"syntax error at line {line}{_python2_hint(text)}: {exc.msg}", line))
+            return False
+        except (RecursionError, MemoryError):
+            self.errors.append(FileError(rel, "skipped: nesting too deep to parse"))
+            return False
+        except ValueError as exc:
+            self.errors.append(FileError(rel, f"skipped: {exc}"))
+            return False
+        return True
 
     @property
     def parsed(self) -> int:
