@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Dict, Iterator, Optional
 
 from .judge import judge_repo
-from .link import Index
+from .link import RESOLUTION_BUDGET, Index
 from .model import FileError, FileFacts, RepoVerdict
 from .pins import find_pins, torch_era
 from .sources import RepoFiles
@@ -31,7 +31,11 @@ def classify_repo(root: Path, name: Optional[str] = None, cache: Optional[Dict[s
     if repo.mentions_torch:
         for module in seeds:
             repo.facts(module)
-        verdict, rng_kind, findings = judge_repo(Index(repo))
+        index = Index(repo)
+        verdict, rng_kind, findings = judge_repo(index)
+        if index.exhausted:
+            repo.errors.append(FileError(".", f"linking stopped after {RESOLUTION_BUDGET} name resolutions; "
+                                              "the verdict comes from what was linked"))
     else:
         # Every torch Dataset and DataLoader is reached through a name with "torch" in it: no file says
         # "torch", so nothing needs parsing.

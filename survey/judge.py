@@ -75,8 +75,9 @@ class SeedJudgement:
     seed: str
 
 
-def _fn_path(ix: Index, fn: Function) -> str:
-    module = fn.qualname
+def _path_of(ix: Index, qualname: str) -> str:
+    """The repo-relative file defining a function or class."""
+    module = qualname
     while module:
         module = module.rpartition(".")[0]
         if module in ix.repo.paths:
@@ -89,6 +90,7 @@ class Judge:
     def __init__(self, index: Index):
         self.ix = index
         self.v = Values(index)
+        self._subclass_names: Optional[Set[str]] = None
 
     # 1. datasets and their worker paths -------------------------------------------------------------
     def candidates(self, loaders: List[LoaderInfo]) -> List[Candidate]:
@@ -101,11 +103,13 @@ class Judge:
             k = ix.klass(name)
             if k is not None:
                 classes.append(k)
+        with ix.peeking():
+            datasets = {k.qualname for k in classes if ix.is_dataset(k)}
         for k in classes:
             if k.qualname in seen:
                 continue
             seen.add(k.qualname)
-            is_ds = ix.is_dataset(k)
+            is_ds = k.qualname in datasets
             if not is_ds and k.qualname not in loaded_classes:
                 continue
             entries = []
@@ -119,7 +123,7 @@ class Judge:
                     for fn, kk, bound in self.v.called([f"self:{attr}"], Ctx(None, k)):
                         entries.append((fn, kk, bound, ()))
             if entries or is_ds:
-                out.append(Candidate(k.qualname, _class_path(ix, k), k.line, "i:q:" + k.qualname, entries, k))
+                out.append(Candidate(k.qualname, _path_of(ix, k.qualname), k.line, "i:q:" + k.qualname, entries, k))
         out.extend(self._library_datasets())
         for n, info in enumerate(loaders):
             collate = [a for k, a in info.loader.args if k == "collate_fn"]
@@ -130,12 +134,18 @@ class Judge:
                                          f"loader:{n}", entries))
         return out
 
+    def _loader_subclass_names(self) -> Set[str]:
+        if self._subclass_names is None:
+            self._subclass_names = {k.name for facts in self.ix.repo.loaded() for k in facts.classes
+                                    if any("DataLoader" in b for b in k.bases)}
+        return self._subclass_names
+
     def _library_datasets(self) -> List[Candidate]:
         out = []
         for facts in list(self.ix.repo.loaded()):
             for fn in facts.functions:
                 for call in fn.calls:
-                    names = [a[2:] for a in call.callee if a.startswith("q:")]
+                    names = [a[2:] for a in call.callee if a.startswith("q:") and "datasets" in a]
                     hits = [self.ix.resolve(n) for n in names]
                     lib = [h.name for h in hits if h is not None and h.kind == "external"
                            and h.name.startswith(N.LIBRARY_DATASET_PREFIXES)]
@@ -188,10 +198,14 @@ class Judge:
 
     def _subclass_loaders(self, facts):
         """Calls of repo classes that subclass DataLoader (class FastLoader(DataLoader)), read as loaders."""
+        names = self._loader_subclass_names()
+        if not names:
+            return
         for fn in facts.functions:
             for call in fn.calls:
                 for atom in call.callee:
-                    if not atom.startswith("q:") or atom[2:] in N.DATALOADERS:
+                    # resolving every callee would parse half of a large repository; names first
+                    if not atom.startswith("q:") or atom[2:] in N.DATALOADERS or atom.rsplit(".", 1)[-1] not in names:
                         continue
                     hit = self.ix.resolve(atom[2:])
                     if hit is None or hit.kind != "class" or \
@@ -262,7 +276,7 @@ class Judge:
             if draw.kind == "local":
                 key = f"local:{fn.qualname}:{draw.line}:{draw.col}"
                 groups.setdefault(key, []).append((fn, draw, ctx))
-                local_seeds[key] = (Seed(draw.line, draw.col, draw.text, "object", draw.refs), ctx, _fn_path(self.ix, fn))
+                local_seeds[key] = (Seed(draw.line, draw.col, draw.text, "object", draw.refs), ctx, _path_of(self.ix, fn.qualname))
             elif draw.kind == "global":
                 groups.setdefault("global", []).append((fn, draw, ctx))
             elif draw.kind == "object":
@@ -299,8 +313,8 @@ class Judge:
 
     def _judge_group(self, group: str, path: WorkerPath, info: LoaderInfo, cand: Candidate,
                      lightning: bool) -> Tuple[str, Optional[SeedJudgement]]:
-        seeds = [(s, ctx, _fn_path(self.ix, fn)) for fn, s, ctx in path.seeds]
-        from_wif = [(s, ctx, _fn_path(self.ix, fn)) for fn, s, ctx in self.wif_seeds(info, cand.dataset)]
+        seeds = [(s, ctx, _path_of(self.ix, fn.qualname)) for fn, s, ctx in path.seeds]
+        from_wif = [(s, ctx, _path_of(self.ix, fn.qualname)) for fn, s, ctx in self.wif_seeds(info, cand.dataset)]
         seeds += from_wif
 
         def covers(seed: Seed, ctx: Ctx) -> bool:
@@ -331,7 +345,7 @@ class Judge:
     def _finding(self, code: str, fn: Function, draw: Draw, ctx: Ctx, cand: Candidate, kind: str,
                  info: Optional[LoaderInfo], seed: Optional[SeedJudgement]) -> Finding:
         from .rules import RULES
-        path = _fn_path(self.ix, fn)
+        path = _path_of(self.ix, fn.qualname)
         line, col = draw.line, draw.col
         if code in ("SRV201", "SRV202", "SRV203", "SRV204", "SRV205", "SRV206") and seed is not None \
                 and ":" in seed.seed and not seed.seed.startswith("seed_everything"):
@@ -341,7 +355,7 @@ class Judge:
         workers = _summary(info.workers_how) if info else "no DataLoader"
         return Finding(
             code=code, path=path, line=line, col=col, message=message(code), verdict=RULES[code].verdict,
-            dataset=cand.name, rng_call=f"{_fn_path(self.ix, fn)}:{draw.line}: {draw.text}", rng_kind=kind,
+            dataset=cand.name, rng_call=f"{_path_of(self.ix, fn.qualname)}:{draw.line}: {draw.text}", rng_kind=kind,
             loader=f"{info.where}: {info.loader.text}" if info else "", num_workers=workers,
             worker_init_fn=info.wif_text if info else "", seed=seed.seed if seed else "",
         )
@@ -373,16 +387,6 @@ def _summary(how: List[str], limit: int = 6) -> str:
     unique = list(dict.fromkeys(how))
     more = f", … ({len(unique) - limit} more)" if len(unique) > limit else ""
     return ", ".join(unique[:limit]) + more
-
-
-def _class_path(ix: Index, k: Klass) -> str:
-    module = k.qualname
-    while module:
-        module = module.rpartition(".")[0]
-        if module in ix.repo.paths:
-            facts = ix.repo.facts(module)
-            return facts.path if facts else ""
-    return ""
 
 
 def judge_repo(index: Index) -> Tuple[str, str, List[Finding]]:

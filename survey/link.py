@@ -12,6 +12,8 @@ from .model import Call, FileFacts, Function, Klass
 from .sources import RepoFiles
 
 _MAX = 12
+_MAX_CALLER_FILES = 20
+RESOLUTION_BUDGET = 200_000
 _EXTERNAL_ROOTS = frozenset({
     "numpy", "torch", "torchvision", "torchaudio", "torchtext", "random", "os", "sys", "math", "functools",
     "typing", "collections", "itertools", "PIL", "cv2", "albumentations", "scipy", "sklearn", "skimage",
@@ -52,8 +54,24 @@ class Index:
     _suffix: Dict[str, List[str]] = field(default_factory=dict)
     _resolved: Dict[str, Optional[Resolved]] = field(default_factory=dict)
     _calls_to: Dict[str, List[Tuple[Call, Function]]] = field(default_factory=dict)
-    _indexed: Set[str] = field(default_factory=set)
-    _names_loaded: Set[bytes] = field(default_factory=set)
+    _names_loaded: Set[str] = field(default_factory=set)
+    loading: bool = True
+    resolutions: int = 0
+    exhausted: bool = False
+
+    def peeking(self):
+        """A context in which resolution uses only files parsed already; its results are not kept."""
+        index = self
+
+        class _Peek:
+            def __enter__(self):
+                index.loading = False
+
+            def __exit__(self, *exc):
+                index.loading = True
+                index._resolved.clear()
+                index._mro.clear()
+        return _Peek()
     _mro: Dict[str, List[Klass]] = field(default_factory=dict)
     _functions: Dict[str, Optional[Function]] = field(default_factory=dict)
 
@@ -65,6 +83,10 @@ class Index:
 
     # -- names ---------------------------------------------------------------------------------------
     def module(self, name: str, near: str = "") -> Optional[FileFacts]:
+        if not self.loading:
+            # peeking: only modules parsed already (dataset detection must not parse a whole class hierarchy)
+            if name in self.repo.paths and not self.repo.is_loaded(name):
+                return None
         if name in self.repo.paths:
             return self.repo.facts(name)
         candidates = self._suffix.get(name)
@@ -72,6 +94,8 @@ class Index:
             return None
         near_pkg = near.rpartition(".")[0]
         best = sorted(candidates, key=lambda m: (not m.startswith(near_pkg + "."), len(m)))[0]
+        if not self.loading and not self.repo.is_loaded(best):
+            return None
         return self.repo.facts(best)
 
     def resolve(self, qualname: str, depth: int = 0) -> Optional[Resolved]:
@@ -84,6 +108,11 @@ class Index:
 
     def _resolve(self, qualname: str, depth: int) -> Optional[Resolved]:
         if depth > _MAX or not qualname:
+            return None
+        self.resolutions += 1
+        if self.resolutions > RESOLUTION_BUDGET:
+            # star imports in very large code bases make the name space combinatorial: stop, and say so
+            self.exhausted = True
             return None
         parts = qualname.split(".")
         # Shortest module first: a package's __init__ that re-exports a name (from .jitter import jitter)
@@ -121,7 +150,7 @@ class Index:
             if name == head:
                 return Resolved("variable", qual, facts, atoms=atoms, rest=tuple(rest[1:]))
         for alias, target in facts.imports:
-            if alias == "*":
+            if alias == "*" and depth < 3:
                 hit = self.resolve(".".join([target, *rest]), depth + 1)
                 if hit is not None and hit.kind != "external":
                     return hit
@@ -221,25 +250,29 @@ class Index:
     # -- call sites ----------------------------------------------------------------------------------
     def calls_to(self, qualname: str) -> List[Tuple[Call, Function]]:
         """Calls whose callee resolves to qualname (a function or a class), in every file that names it."""
-        name = qualname.rsplit(".", 1)[-1].encode()
+        if qualname in self._calls_to:
+            return self._calls_to[qualname]
+        name = qualname.rsplit(".", 1)[-1]
         if name not in self._names_loaded:
             self._names_loaded.add(name)
-            for module in self.repo.unloaded():
-                data = self.repo.read(module)
-                if data is not None and name in data:
-                    self.repo.facts(module)
+            token = name.encode()
+            naming = [m for m in self.repo.unloaded() if token in (self.repo.read(m) or b"")]
+            # a name that many files mention (a common helper) is left to the files parsed already
+            for module in naming if len(naming) <= _MAX_CALLER_FILES else ():
+                self.repo.facts(module)
+        out = []
         for facts in list(self.repo.loaded()):
-            if facts.module in self._indexed:
-                continue
-            self._indexed.add(facts.module)
             for fn in facts.functions:
                 for call in fn.calls:
                     for atom in call.callee:
-                        if atom.startswith("q:") and atom[2:].split(".")[0] not in _EXTERNAL_ROOTS:
+                        # only callees spelled with the name are resolved: resolving all would parse everything
+                        if atom.startswith("q:") and atom.rsplit(".", 1)[-1] == name:
                             hit = self.resolve(atom[2:])
-                            if hit is not None and hit.kind in ("function", "class"):
-                                self._calls_to.setdefault(hit.name, []).append((call, fn))
-        return self._calls_to.get(qualname, [])
+                            if hit is not None and hit.name == qualname:
+                                out.append((call, fn))
+                                break
+        self._calls_to[qualname] = out
+        return out
 
     def all_classes(self) -> Iterable[Klass]:
         for facts in list(self.repo.loaded()):

@@ -69,6 +69,9 @@ class RepoFiles:
         self.worker_modules: List[str] = []
         self.cache = cache if cache is not None else {}
 
+    def is_loaded(self, module: str) -> bool:
+        return module in self._facts
+
     def unloaded(self) -> List[str]:
         return [m for m in self.paths if m not in self._facts]
 
