@@ -24,7 +24,9 @@ def repositories(roots):
     out = []
     for root in roots:
         for child in sorted(Path(root).iterdir()):
-            if child.is_dir() and not child.name.startswith((".", "__")) and not child.name.endswith("-info"):
+            # the stdlib folder holds the interpreter's own site-packages: that is not one repository
+            if child.is_dir() and not child.name.startswith((".", "__")) and not child.name.endswith("-info") \
+                    and child.name not in ("site-packages", "dist-packages"):
                 out.append(child)
     return out
 
