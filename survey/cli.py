@@ -151,8 +151,8 @@ def _check(args) -> int:
         write_text(findings, v.errors, sys.stdout)
     elif args.format == "json":
         data = verdict_json(v)
-        data["findings_detail"] = [f for f in data["findings_detail"]
-                                   if (f["code"], f["path"], f["line"]) in {(x.code, x.path, x.line) for x in findings}]
+        reported = {(x.code, x.path, x.line) for x in findings}
+        data["findings_detail"] = [f for f in data["findings_detail"] if (f["code"], f["path"], f["line"]) in reported]
         json.dump(data, sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:

@@ -450,7 +450,7 @@ class _Evaluator:
                     draws.append(draw)
             seeds.extend(self._seed_calls(node, s, quals, line, col))
             if quals & N.DATALOADERS:
-                loaders.append(self._loader(node, s, line, col))
+                loaders.append(self._loader(node, s, args, line, col))
             if any(N.is_lightning_seed_everything(q) for q in quals) and _kw_true(node, "workers"):
                 lightning.append(line)
             if isinstance(node.func, cst.Attribute) and node.func.attr.value in ("add_argument", "set_defaults"):
@@ -527,30 +527,9 @@ class _Evaluator:
                 return [Seed(line, col, self.text(node), "object", source, refs)]
         return []
 
-    def _loader(self, node: cst.Call, s: _Scope, line: int, col: int) -> Loader:
-        args: Dict[str, Set[str]] = {}
-        unknown = False
-        pos = 0
-        for a in node.args:
-            if a.keyword is not None:
-                args.setdefault(a.keyword.value, set()).update(self.atoms(a.value, s))
-            elif a.star == "**":
-                vals = self.atoms(a.value, s)
-                kvs = [v for v in vals if v.startswith("kv:")]
-                for kv in kvs:
-                    k, v = kv[3:].split("=", 1)
-                    args.setdefault(k, set()).add(v)
-                if not kvs and "t:dict" not in vals:
-                    unknown = True
-            elif a.star == "*":
-                unknown = True
-            else:
-                if pos < len(N.DATALOADER_POSITIONAL):
-                    args.setdefault(N.DATALOADER_POSITIONAL[pos], set()).update(self.atoms(a.value, s))
-                pos += 1
-        scope = s.qualname
-        return Loader(line, col, self.text(node), scope, s.cls or _enclosing_class(s),
-                      tuple((k, _sorted(v)) for k, v in sorted(args.items())), unknown)
+    def _loader(self, node: cst.Call, s: _Scope, args, line: int, col: int) -> Loader:
+        mapped, unknown = dataloader_arguments(args)
+        return Loader(line, col, self.text(node), s.qualname, s.cls or _enclosing_class(s), mapped, unknown)
 
     def _argparse(self, node: cst.Call, s: _Scope):
         if node.func.attr.value == "set_defaults":
@@ -569,6 +548,29 @@ class _Evaluator:
         if dest and "worker" in dest.lower():
             default = self.atoms(kw["default"], s) if "default" in kw else frozenset({"t:none"})
             yield dest, default
+
+
+def dataloader_arguments(call_args) -> Tuple[Tuple[Tuple[str, Tuple[str, ...]], ...], bool]:
+    """A DataLoader call's (name, atoms) arguments from its ("0"/keyword/"**"/"*", atoms) pairs, and whether
+    some may be hidden (``**kwargs`` that is not a known dict, ``*args``)."""
+    args: Dict[str, Set[str]] = {}
+    unknown = False
+    for key, atoms in call_args:
+        if key.isdigit():
+            i = int(key)
+            if i < len(N.DATALOADER_POSITIONAL):
+                args.setdefault(N.DATALOADER_POSITIONAL[i], set()).update(atoms)
+        elif key == "**":
+            kvs = [a for a in atoms if a.startswith("kv:")]
+            for kv in kvs:
+                k, v = kv[3:].split("=", 1)
+                args.setdefault(k, set()).add(v)
+            unknown = unknown or (not kvs and "t:dict" not in atoms)
+        elif key == "*":
+            unknown = True
+        else:
+            args.setdefault(key, set()).update(atoms)
+    return tuple((k, _sorted(v)) for k, v in sorted(args.items())), unknown
 
 
 def _enclosing_class(s: _Scope) -> str:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import Dict, FrozenSet, List, Optional, Set, Tuple
 
 from . import names as N
+from .facts import dataloader_arguments
 from .link import Ctx, Index, bind
 from .model import Draw, Finding, Function, Klass, Loader, Seed, worst
 from .rules import message
@@ -77,13 +78,8 @@ class SeedJudgement:
 
 def _path_of(ix: Index, qualname: str) -> str:
     """The repo-relative file defining a function or class."""
-    module = qualname
-    while module:
-        module = module.rpartition(".")[0]
-        if module in ix.repo.paths:
-            facts = ix.repo.facts(module)
-            return facts.path if facts else ""
-    return ""
+    facts = ix.defining_module(qualname)
+    return facts.path if facts else ""
 
 
 class Judge:
@@ -91,6 +87,7 @@ class Judge:
         self.ix = index
         self.v = Values(index)
         self._subclass_names: Optional[Set[str]] = None
+        self._wif_seen: Dict[tuple, list] = {}
 
     # 1. datasets and their worker paths -------------------------------------------------------------
     def candidates(self, loaders: List[LoaderInfo]) -> List[Candidate]:
@@ -314,7 +311,11 @@ class Judge:
     def _judge_group(self, group: str, path: WorkerPath, info: LoaderInfo, cand: Candidate,
                      lightning: bool) -> Tuple[str, Optional[SeedJudgement]]:
         seeds = [(s, ctx, _path_of(self.ix, fn.qualname)) for fn, s, ctx in path.seeds]
-        from_wif = [(s, ctx, _path_of(self.ix, fn.qualname)) for fn, s, ctx in self.wif_seeds(info, cand.dataset)]
+        key = (id(info), cand.key)  # the same loader and dataset come back once per draw group
+        if key not in self._wif_seen:
+            self._wif_seen[key] = [(s, ctx, _path_of(self.ix, fn.qualname))
+                                   for fn, s, ctx in self.wif_seeds(info, cand.dataset)]
+        from_wif = self._wif_seen[key]
         seeds += from_wif
 
         def covers(seed: Seed, ctx: Ctx) -> bool:
@@ -362,25 +363,8 @@ class Judge:
 
 
 def _call_as_loader(call, fn: Function, name: str) -> Loader:
-    args: Dict[str, Set[str]] = {}
-    unknown = False
-    for key, atoms in call.args:
-        if key.isdigit():
-            i = int(key)
-            if i < len(N.DATALOADER_POSITIONAL):
-                args.setdefault(N.DATALOADER_POSITIONAL[i], set()).update(atoms)
-        elif key == "**":
-            kvs = [a for a in atoms if a.startswith("kv:")]
-            for kv in kvs:
-                k, v = kv[3:].split("=", 1)
-                args.setdefault(k, set()).add(v)
-            unknown = unknown or (not kvs and "t:dict" not in atoms)
-        elif key == "*":
-            unknown = True
-        else:
-            args.setdefault(key, set()).update(atoms)
-    return Loader(call.line, call.col, f"{name}(...)", fn.qualname, fn.cls,
-                  tuple((k, tuple(sorted(v))) for k, v in sorted(args.items())), unknown)
+    args, unknown = dataloader_arguments(call.args)
+    return Loader(call.line, call.col, f"{name}(...)", fn.qualname, fn.cls, args, unknown)
 
 
 def _summary(how: List[str], limit: int = 6) -> str:

@@ -206,21 +206,18 @@ class Index:
 
     def function(self, qualname: str) -> Optional[Function]:
         if qualname not in self._functions:
-            self._functions[qualname] = self._find_function(qualname)
+            facts = self.defining_module(qualname)
+            self._functions[qualname] = next((fn for fn in facts.functions if fn.qualname == qualname), None) \
+                if facts else None
         return self._functions[qualname]
 
-    def _find_function(self, qualname: str) -> Optional[Function]:
+    def defining_module(self, qualname: str) -> Optional[FileFacts]:
+        """Facts of the repo module that a function or class qualname lives in (its longest module prefix)."""
         module = qualname
         while module:
             module = module.rpartition(".")[0]
             if module in self.repo.paths:
-                facts = self.repo.facts(module)
-                if facts is None:
-                    return None
-                for fn in facts.functions:
-                    if fn.qualname == qualname:
-                        return fn
-                return None
+                return self.repo.facts(module)
         return None
 
     def klass(self, qualname: str) -> Optional[Klass]:
@@ -228,18 +225,8 @@ class Index:
         return hit.klass if hit is not None and hit.kind == "class" else None
 
     def class_of(self, fn: Function) -> Optional[Klass]:
-        if not fn.cls:
-            return None
-        module = fn.cls
-        while module:
-            module = module.rpartition(".")[0]
-            if module in self.repo.paths:
-                facts = self.repo.facts(module)
-                for k in facts.classes if facts else ():
-                    if k.qualname == fn.cls:
-                        return k
-                return None
-        return None
+        facts = self.defining_module(fn.cls) if fn.cls else None
+        return next((k for k in facts.classes if k.qualname == fn.cls), None) if facts else None
 
     def attrs(self, klass: Klass, attr: str):
         for k in self.mro(klass):

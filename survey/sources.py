@@ -77,26 +77,23 @@ class RepoFiles:
 
     def read(self, module: str) -> Optional[bytes]:
         """A file's bytes without recording errors (they are recorded if it is ever parsed)."""
-        try:
-            path = self.paths[module]
-            return path.read_bytes() if path.stat().st_size <= MAX_FILE_BYTES else None
-        except OSError:
-            return None
+        return self._read(module, record=False)
 
-    def _read(self, module: str) -> Optional[bytes]:
+    def _read(self, module: str, record: bool = True) -> Optional[bytes]:
         path = self.paths[module]
         rel = path.relative_to(self.root).as_posix()
+        errors = self.errors if record else []
         try:
             size = path.stat().st_size
             if size > MAX_FILE_BYTES:
-                self.errors.append(FileError(rel, f"skipped: {size} bytes is over the {MAX_FILE_BYTES}-byte limit"))
+                errors.append(FileError(rel, f"skipped: {size} bytes is over the {MAX_FILE_BYTES}-byte limit"))
                 return None
             data = path.read_bytes()
         except OSError as exc:
-            self.errors.append(FileError(rel, f"unreadable: {exc.strerror or exc}"))
+            errors.append(FileError(rel, f"unreadable: {exc.strerror or exc}"))
             return None
         if b"\0" in data:
-            self.errors.append(FileError(rel, "skipped: binary content (NUL bytes)"))
+            errors.append(FileError(rel, "skipped: binary content (NUL bytes)"))
             return None
         return data
 
