@@ -1,6 +1,8 @@
-"""Per-file facts: one libcst pass over a file, recording what the repository-level judgement needs.
+"""Per-file facts: one pass over CPython's syntax tree, recording what the repository-level judgement needs.
 
-Expressions are summarised as *atoms*, strings saying what a value may be or derive from:
+The tree comes from ``ast.parse`` (C speed, with line and column of every node); the walk is iterative, so
+deeply nested code costs no Python recursion. Expressions are summarised as *atoms*, strings saying what a
+value may be or derive from:
 
 - ``q:X`` the qualified name X (``q:numpy.random.rand``, ``q:pkg.data.MyDataset``); ``i:R`` the result of
   calling R (``i:q:pkg.aug.Flip`` is a Flip instance);
@@ -22,10 +24,8 @@ import ast
 import builtins
 import hashlib
 import re
+import warnings
 from typing import Dict, List, Optional, Set, Tuple
-
-import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
 
 from . import names as N
 from .model import AttrSet, Call, Draw, FileFacts, Function, Klass, Loader, Seed
@@ -33,10 +33,14 @@ from .model import AttrSet, Call, Draw, FileFacts, Function, Klass, Loader, Seed
 _TEXT_LIMIT = 160
 _MAX_DEPTH = 20
 _NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
+_NEWLINE = re.compile(r"\r\n|\r|\n")
 _POINTER_ATOMS = ("q:", "i:", "self:", "wds:", "param:", "fn:")
 _DIGESTED = frozenset(N.PER_SAMPLE_METHODS) | {"__call__", "forward"}
 _SOURCE_TAGS = frozenset({"t:torch_seed", "t:worker_seed", "t:torch_draw", "t:entropy", "t:worker_id",
                           "t:get_state", "t:index"})
+_CONST = (ast.JoinedStr, ast.Compare)
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_SKIPPED_FIELDS = frozenset({"ctx", "op", "ops", "type_comment"})
 
 
 def module_name(relpath: str) -> str:
@@ -57,65 +61,142 @@ class _Scope:
         self.parent = parent
         self.cls = cls
         self.params: List[str] = []
-        self.defaults: Dict[str, cst.BaseExpression] = {}
+        self.defaults: Dict[str, ast.expr] = {}
         self.self_name = ""
         self.assigns: Dict[str, list] = {}
         self.item_assigns: Dict[str, list] = {}
-        self.calls: List[Tuple[cst.Call, int, int]] = []
-        self.returns: List[cst.BaseExpression] = []
-        self.attr_assigns: List[Tuple[cst.BaseExpression, str, cst.BaseExpression, int, int]] = []
+        self.calls: List[Tuple[ast.Call, int, int]] = []
+        self.returns: List[ast.expr] = []
+        self.attr_assigns: List[Tuple[ast.expr, str, ast.expr, int, int]] = []
         self.defs: Dict[str, str] = {}
         self.is_static = False
         self.line = line
         self.node = None
 
 
-class _Collector(cst.CSTVisitor):
-    """Records raw nodes per scope; atoms are evaluated after the whole module is seen."""
+class _Source:
+    """Line and column of nodes as a reader counts them (ast counts columns in UTF-8 bytes), and their text."""
 
-    METADATA_DEPENDENCIES = (PositionProvider,)
+    def __init__(self, text: str):
+        self.text = text
+        self.ascii = text.isascii()
+        self._lines: Optional[List[str]] = None
 
-    def __init__(self, module: str, is_package: bool):
+    @property
+    def lines(self) -> List[str]:
+        if self._lines is None:
+            self._lines = _NEWLINE.split(self.text)
+        return self._lines
+
+    def column(self, line: int, offset: int) -> int:
+        if self.ascii or line > len(self.lines):
+            return offset
+        return len(self.lines[line - 1].encode("utf-8")[:offset].decode("utf-8", "replace"))
+
+    def segment(self, node) -> str:
+        first, last = node.lineno, getattr(node, "end_lineno", None)
+        if last is None or first > len(self.lines):
+            return ""
+        lines = self.lines[first - 1:last]
+        if not lines:
+            return ""
+        end, start = node.end_col_offset, node.col_offset
+        if self.ascii:
+            lines[-1] = lines[-1][:end]
+            lines[0] = lines[0][start:]
+        else:
+            lines[-1] = lines[-1].encode("utf-8")[:end].decode("utf-8", "replace")
+            lines[0] = lines[0].encode("utf-8")[start:].decode("utf-8", "replace") if len(lines) > 1 \
+                else lines[0].encode("utf-8")[start:end].decode("utf-8", "replace")
+            if len(lines) == 1:
+                return lines[0]
+        return "\n".join(lines)
+
+
+def _children(node) -> List[ast.AST]:
+    out = []
+    for name in _fields(type(node)):
+        value = getattr(node, name, None)
+        if isinstance(value, list):
+            out.extend(v for v in value if isinstance(v, ast.AST))
+        elif isinstance(value, ast.AST):
+            out.append(value)
+    return out
+
+
+_FIELD_CACHE: Dict[type, Tuple[str, ...]] = {}
+
+
+def _fields(cls) -> Tuple[str, ...]:
+    fields = _FIELD_CACHE.get(cls)
+    if fields is None:
+        fields = _FIELD_CACHE[cls] = tuple(f for f in cls._fields if f not in _SKIPPED_FIELDS)
+    return fields
+
+
+class _Collector:
+    """Records raw nodes per scope in one iterative, source-ordered walk; atoms are evaluated afterwards.
+
+    Decorators, default values, annotations and class bases belong to the enclosing scope (that is where
+    Python evaluates them); bodies belong to the new one."""
+
+    def __init__(self, module: str, is_package: bool, source: _Source):
         self.module = module
         self.package = module if is_package else module.rpartition(".")[0]
+        self.source = source
         self.root = _Scope("module", module + ".<module>", "<module>", None)
-        self.stack = [self.root]
         self.scopes: List[_Scope] = [self.root]
-        self.classes: List[Tuple[_Scope, cst.ClassDef, int]] = []
+        self.classes: List[Tuple[_Scope, ast.ClassDef, int]] = []
         self.lambdas: Dict[int, str] = {}
         self.star_imports: List[str] = []
+        self._handlers = {
+            ast.Import: self._import, ast.ImportFrom: self._import_from, ast.ClassDef: self._class,
+            ast.FunctionDef: self._function, ast.AsyncFunctionDef: self._function, ast.Lambda: self._lambda,
+            ast.Assign: self._assign, ast.AnnAssign: self._ann_assign, ast.AugAssign: self._aug_assign,
+            ast.NamedExpr: self._aug_assign, ast.For: self._for, ast.AsyncFor: self._for,
+            ast.comprehension: self._for, ast.withitem: self._with_item, ast.Return: self._return,
+            ast.Call: self._call,
+        }
+
+    def walk(self, tree: ast.Module) -> None:
+        stack = [(node, self.root) for node in reversed(tree.body)]
+        handlers = self._handlers
+        while stack:
+            node, scope = stack.pop()
+            handler = handlers.get(type(node))
+            nested = handler(node, scope) if handler is not None else None
+            if nested is None:
+                stack.extend((child, scope) for child in reversed(_children(node)))
+            else:
+                stack.extend(reversed(nested))
 
     # -- helpers -------------------------------------------------------------------------------------
-    @property
-    def scope(self) -> _Scope:
-        return self.stack[-1]
-
     def _pos(self, node) -> Tuple[int, int]:
-        start = self.get_metadata(PositionProvider, node).start
-        return start.line, start.column + 1
+        return node.lineno, self.source.column(node.lineno, node.col_offset) + 1
 
-    def _bind(self, name: str, value) -> None:
-        self.scope.assigns.setdefault(name, []).append(value)
+    @staticmethod
+    def _bind(scope: _Scope, name: str, value) -> None:
+        scope.assigns.setdefault(name, []).append(value)
 
-    def _bind_target(self, target, value) -> None:
-        if isinstance(target, cst.Name):
-            self._bind(target.value, value)
-        elif isinstance(target, (cst.Tuple, cst.List)):
-            for el in target.elements:
-                self._bind_target(el.value, value)
-        elif isinstance(target, cst.StarredElement):
-            self._bind_target(target.value, value)
-        elif isinstance(target, cst.Attribute):
+    def _bind_target(self, scope: _Scope, target, value) -> None:
+        if isinstance(target, ast.Name):
+            self._bind(scope, target.id, value)
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            for el in target.elts:
+                self._bind_target(scope, el, value)
+        elif isinstance(target, ast.Starred):
+            self._bind_target(scope, target.value, value)
+        elif isinstance(target, ast.Attribute):
             line, col = self._pos(target)
-            self.scope.attr_assigns.append((target.value, target.attr.value, value, line, col))
-        elif isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name):
+            scope.attr_assigns.append((target.value, target.attr, value, line, col))
+        elif isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
             key = _string_key(target)
             if key is not None:
-                self.scope.item_assigns.setdefault(target.value.value, []).append((key, value))
+                scope.item_assigns.setdefault(target.value.id, []).append((key, value))
 
-    def _resolve_relative(self, node: cst.ImportFrom) -> str:
-        mod = _dotted(node.module) if node.module else ""
-        level = len(node.relative)
+    def _resolve_relative(self, node: ast.ImportFrom) -> str:
+        mod = node.module or ""
+        level = node.level or 0
         if not level:
             return mod
         base = self.package.split(".") if self.package else []
@@ -124,132 +205,122 @@ class _Collector(cst.CSTVisitor):
         return ".".join([p for p in base if p] + ([mod] if mod else []))
 
     # -- imports -------------------------------------------------------------------------------------
-    def visit_Import(self, node: cst.Import) -> None:
+    def _import(self, node: ast.Import, scope: _Scope):
         for alias in node.names:
-            full = _dotted(alias.name)
             if alias.asname:
-                self._bind(alias.asname.name.value, ("import", full))
+                self._bind(scope, alias.asname, ("import", alias.name))
             else:
-                self._bind(full.split(".")[0], ("import", full.split(".")[0]))
+                top = alias.name.split(".")[0]
+                self._bind(scope, top, ("import", top))
+        return []
 
-    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+    def _import_from(self, node: ast.ImportFrom, scope: _Scope):
         base = self._resolve_relative(node)
-        if isinstance(node.names, cst.ImportStar):
-            self.star_imports.append(base)
-            return
         for alias in node.names:
-            name = _dotted(alias.name)
-            local = alias.asname.name.value if alias.asname else name
-            self._bind(local, ("import", f"{base}.{name}" if base else name))
+            if alias.name == "*":
+                self.star_imports.append(base)
+                continue
+            self._bind(scope, alias.asname or alias.name, ("import", f"{base}.{alias.name}" if base else alias.name))
+        return []
 
     # -- scopes --------------------------------------------------------------------------------------
-    def visit_ClassDef(self, node: cst.ClassDef) -> Optional[bool]:
-        parent = self.scope
-        qual = _child_qualname(parent, node.name.value)
-        parent.defs[node.name.value] = qual
-        line, _ = self._pos(node)
-        scope = _Scope("class", qual, node.name.value, parent, cls=qual, line=line)
-        self.stack.append(scope)
+    def _class(self, node: ast.ClassDef, parent: _Scope):
+        qual = _child_qualname(parent, node.name)
+        parent.defs[node.name] = qual
+        scope = _Scope("class", qual, node.name, parent, cls=qual, line=node.lineno)
         self.scopes.append(scope)
-        self.classes.append((scope, node, line))
-        return True
+        self.classes.append((scope, node, node.lineno))
+        outer = [*node.decorator_list, *node.bases, *node.keywords]
+        return [(n, parent) for n in outer] + [(n, scope) for n in node.body]
 
-    def leave_ClassDef(self, node: cst.ClassDef) -> None:
-        self.stack.pop()
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> Optional[bool]:
-        parent = self.scope
-        qual = _child_qualname(parent, node.name.value)
-        parent.defs[node.name.value] = qual
-        line, _ = self._pos(node)
+    def _function(self, node, parent: _Scope):
+        qual = _child_qualname(parent, node.name)
+        parent.defs[node.name] = qual
         cls = parent.qualname if parent.kind == "class" else ""
-        scope = _Scope("function", qual, node.name.value, parent, cls=cls, line=line)
+        scope = _Scope("function", qual, node.name, parent, cls=cls, line=node.lineno)
         scope.node = node
-        decorators = {_dotted(d.decorator) for d in node.decorators if isinstance(d.decorator, (cst.Name, cst.Attribute))}
-        scope.is_static = "staticmethod" in decorators
-        self._params(scope, node.params)
+        scope.is_static = any(_dotted(d) == "staticmethod" for d in node.decorator_list)
+        self._params(scope, node.args)
         if cls and scope.params and not scope.is_static:
             scope.self_name = scope.params[0]
-        self.stack.append(scope)
         self.scopes.append(scope)
-        return True
+        outer = [*node.decorator_list, *_argument_nodes(node.args)]
+        if node.returns is not None:
+            outer.append(node.returns)
+        return [(n, parent) for n in outer] + [(n, scope) for n in node.body]
 
-    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self.stack.pop()
-
-    def visit_Lambda(self, node: cst.Lambda) -> Optional[bool]:
-        parent = self.scope
+    def _lambda(self, node: ast.Lambda, parent: _Scope):
         line, col = self._pos(node)
         qual = f"{parent.qualname if parent.kind != 'module' else self.module}.<lambda:{line}:{col}>"
         self.lambdas[id(node)] = qual
         scope = _Scope("function", qual, "<lambda>", parent, line=line)
-        self._params(scope, node.params)
+        self._params(scope, node.args)
         scope.returns.append(node.body)
-        self.stack.append(scope)
         self.scopes.append(scope)
-        return True
+        return [(n, parent) for n in _argument_nodes(node.args)] + [(node.body, scope)]
 
-    def leave_Lambda(self, node: cst.Lambda) -> None:
-        self.stack.pop()
-
-    def _params(self, scope: _Scope, params: cst.Parameters) -> None:
-        for p in [*params.posonly_params, *params.params, *params.kwonly_params]:
-            scope.params.append(p.name.value)
-            if p.default is not None:
-                scope.defaults[p.name.value] = p.default
-        for star in (params.star_arg, params.star_kwarg):
-            if isinstance(star, cst.Param):
-                scope.params.append(star.name.value)
+    @staticmethod
+    def _params(scope: _Scope, args: ast.arguments) -> None:
+        positional = [*args.posonlyargs, *args.args]
+        for a in positional:
+            scope.params.append(a.arg)
+        for a, default in zip(positional[len(positional) - len(args.defaults):], args.defaults):
+            scope.defaults[a.arg] = default
+        for a, default in zip(args.kwonlyargs, args.kw_defaults):
+            scope.params.append(a.arg)
+            if default is not None:
+                scope.defaults[a.arg] = default
+        for star in (args.vararg, args.kwarg):
+            if star is not None:
+                scope.params.append(star.arg)
 
     # -- statements ----------------------------------------------------------------------------------
-    def visit_Assign(self, node: cst.Assign) -> None:
+    def _assign(self, node: ast.Assign, scope: _Scope):
         for t in node.targets:
-            self._bind_target(t.target, node.value)
+            self._bind_target(scope, t, node.value)
 
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+    def _ann_assign(self, node: ast.AnnAssign, scope: _Scope):
         if node.value is not None:
-            self._bind_target(node.target, node.value)
+            self._bind_target(scope, node.target, node.value)
 
-    def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        self._bind_target(node.target, node.value)
+    def _aug_assign(self, node, scope: _Scope):
+        self._bind_target(scope, node.target, node.value)
 
-    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
-        self._bind_target(node.target, node.value)
+    def _for(self, node, scope: _Scope):
+        self._bind_target(scope, node.target, node.iter)
 
-    def visit_For(self, node: cst.For) -> None:
-        self._bind_target(node.target, node.iter)
+    def _with_item(self, node: ast.withitem, scope: _Scope):
+        if node.optional_vars is not None:
+            self._bind_target(scope, node.optional_vars, node.context_expr)
 
-    def visit_CompFor(self, node: cst.CompFor) -> None:
-        self._bind_target(node.target, node.iter)
-
-    def visit_WithItem(self, node: cst.WithItem) -> None:
-        if node.asname is not None:
-            self._bind_target(node.asname.name, node.item)
-
-    def visit_Return(self, node: cst.Return) -> None:
+    def _return(self, node: ast.Return, scope: _Scope):
         if node.value is not None:
-            self.scope.returns.append(node.value)
+            scope.returns.append(node.value)
 
-    def visit_Call(self, node: cst.Call) -> None:
+    def _call(self, node: ast.Call, scope: _Scope):
         line, col = self._pos(node)
-        self.scope.calls.append((node, line, col))
+        scope.calls.append((node, line, col))
+
+
+def _argument_nodes(args: ast.arguments) -> List[ast.AST]:
+    out: List[ast.AST] = [*args.defaults, *(d for d in args.kw_defaults if d is not None)]
+    for a in (*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg):
+        if a is not None and a.annotation is not None:
+            out.append(a.annotation)
+    return out
 
 
 class _Evaluator:
     """Turns the collector's raw nodes into atoms and facts."""
 
-    def __init__(self, col: _Collector, module: cst.Module):
+    def __init__(self, col: _Collector):
         self.c = col
-        self.module = module
+        self.source = col.source
         self._cache: Dict[Tuple[int, int], frozenset] = {}
         self._active: Set[Tuple[int, int]] = set()
 
     def text(self, node) -> str:
-        try:
-            code = self.module.code_for_node(node)
-        except Exception:  # code generation of a detached node can fail; evidence is best-effort
-            return ""
-        code = " ".join(code.split())
+        code = " ".join(self.source.segment(node).split())
         return code if len(code) <= _TEXT_LIMIT else code[: _TEXT_LIMIT - 1] + "…"
 
     # -- atoms ---------------------------------------------------------------------------------------
@@ -270,27 +341,26 @@ class _Evaluator:
     def _atoms(self, node, scope: _Scope, d: int) -> Set[str]:
         if isinstance(node, tuple) and node[0] == "import":
             return {"q:" + node[1]}
-        if isinstance(node, cst.Integer):
-            try:
-                return {f"t:int:{ast.literal_eval(node.value)}", "t:const"}
-            except (ValueError, SyntaxError):
-                return {"t:const"}
-        if isinstance(node, (cst.Float, cst.Imaginary, cst.SimpleString, cst.ConcatenatedString,
-                             cst.FormattedString, cst.Comparison, cst.Ellipsis)):
-            return {"t:const"}
-        if isinstance(node, cst.Name):
-            if node.value == "True":
+        if isinstance(node, ast.Constant):
+            value = node.value
+            if value is True:
                 return {"t:const", "t:true"}
-            if node.value == "False":
+            if value is False:
                 return {"t:const", "t:false"}
-            if node.value == "None":
+            if value is None:
                 return {"t:none"}
-            return self.name_atoms(node.value, scope, d)
-        if isinstance(node, cst.Attribute):
-            return _attr_atoms(self.atoms(node.value, scope, d), node.attr.value, node.value)
-        if isinstance(node, cst.Call):
+            if isinstance(value, int):
+                return {f"t:int:{value}", "t:const"}
+            return {"t:const"}
+        if isinstance(node, _CONST):
+            return {"t:const"}
+        if isinstance(node, ast.Name):
+            return self.name_atoms(node.id, scope, d)
+        if isinstance(node, ast.Attribute):
+            return _attr_atoms(self.atoms(node.value, scope, d), node.attr, node.value)
+        if isinstance(node, ast.Call):
             return self.call_atoms(node, scope, d)
-        if isinstance(node, cst.Subscript):
+        if isinstance(node, ast.Subscript):
             base = self.atoms(node.value, scope, d)
             key = _string_key(node)
             if key is not None:
@@ -299,41 +369,43 @@ class _Evaluator:
                     return picked
                 return {f"key:{key}"} | {a for a in base if a.startswith("t:") and a != "t:dict"}
             return {a for a in base if not a.startswith("kv:") and a != "t:dict"}
-        if isinstance(node, (cst.List, cst.Tuple, cst.Set)):
+        if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
             out: Set[str] = set()
-            for el in node.elements:
-                out |= self.atoms(el.value, scope, d)
+            for el in node.elts:
+                out |= self.atoms(el, scope, d)
             return out
-        if isinstance(node, cst.Dict):
+        if isinstance(node, ast.Dict):
             out = {"t:dict"}
-            for el in node.elements:
-                if isinstance(el, cst.DictElement):
-                    vals = self.atoms(el.value, scope, d)
-                    out |= {a for a in vals if a.startswith(_POINTER_ATOMS)}
-                    key = _literal_str(el.key)
-                    if key is not None:
-                        out |= {f"kv:{key}={a}" for a in vals if not a.startswith("kv:")}
-                elif isinstance(el, cst.StarredDictElement):
-                    out |= self.atoms(el.value, scope, d)
+            for key_node, value in zip(node.keys, node.values):
+                vals = self.atoms(value, scope, d)
+                if key_node is None:  # {**other}
+                    out |= vals
+                    continue
+                out |= {a for a in vals if a.startswith(_POINTER_ATOMS)}
+                key = _literal_str(key_node)
+                if key is not None:
+                    out |= {f"kv:{key}={a}" for a in vals if not a.startswith("kv:")}
             return out
-        if isinstance(node, (cst.BinaryOperation, cst.BooleanOperation)):
+        if isinstance(node, ast.BinOp):
             return set(self.atoms(node.left, scope, d) | self.atoms(node.right, scope, d))
-        if isinstance(node, cst.UnaryOperation):
-            return set(self.atoms(node.expression, scope, d))
-        if isinstance(node, cst.IfExp):
+        if isinstance(node, ast.BoolOp):
+            out = set()
+            for value in node.values:
+                out |= self.atoms(value, scope, d)
+            return out
+        if isinstance(node, ast.UnaryOp):
+            return set(self.atoms(node.operand, scope, d))
+        if isinstance(node, ast.IfExp):
             return set(self.atoms(node.body, scope, d) | self.atoms(node.orelse, scope, d))
-        if isinstance(node, cst.Lambda):
+        if isinstance(node, ast.Lambda):
             return {"fn:" + self.c.lambdas[id(node)]} if id(node) in self.c.lambdas else {"t:other"}
-        if isinstance(node, (cst.Await, cst.StarredElement)):
-            return set(self.atoms(node.expression if isinstance(node, cst.Await) else node.value, scope, d))
-        if isinstance(node, cst.NamedExpr):
+        if isinstance(node, (ast.Await, ast.Starred, ast.NamedExpr)):
             return set(self.atoms(node.value, scope, d))
-        if isinstance(node, (cst.ListComp, cst.SetComp, cst.GeneratorExp)):
+        if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp)):
             return set(self.atoms(node.elt, scope, d))
-        if isinstance(node, cst.DictComp):
+        if isinstance(node, ast.DictComp):
             return set(self.atoms(node.value, scope, d))
         return {"t:other"}
-
     def name_atoms(self, name: str, origin: _Scope, d: int) -> Set[str]:
         s = origin
         while s is not None:
@@ -372,7 +444,7 @@ class _Evaluator:
             return {f"q:{m}.{name}" for m in self.c.star_imports}
         return {"q:" + name}
 
-    def call_atoms(self, node: cst.Call, scope: _Scope, d: int) -> Set[str]:
+    def call_atoms(self, node: ast.Call, scope: _Scope, d: int) -> Set[str]:
         callee = self.atoms(node.func, scope, d)
         out: Set[str] = set()
         for a in callee:
@@ -385,15 +457,15 @@ class _Evaluator:
                 out.add(a)  # tensor.item(), .astype(...) keep the nature of what they convert
         return out or {"t:other"}
 
-    def _known_call(self, q: str, node: cst.Call, scope: _Scope, d: int) -> Set[str]:
-        args = [a for a in node.args if a.keyword is None and not a.star]
+    def _known_call(self, q: str, node: ast.Call, scope: _Scope, d: int) -> Set[str]:
+        args = _positional(node)
         if q in N.RNG_CONSTRUCTORS:
-            seed = self.atoms(args[0].value, scope, d) if args else frozenset({"t:entropy"})
+            seed = self.atoms(args[0], scope, d) if args else frozenset({"t:entropy"})
             if q == "numpy.random.Generator" and not args:
                 seed = frozenset({"t:entropy"})
             return {"t:rng_ctor"} | {"s!" + a for a in seed if not a.startswith(("s!", "kv:"))}
         if q in N.BIT_GENERATORS:
-            return set(self.atoms(args[0].value, scope, d)) if args else {"t:entropy"}
+            return set(self.atoms(args[0], scope, d)) if args else {"t:entropy"}
         if q in N.TORCH_SEED_CALLS:
             return {"t:torch_seed"}
         if q.startswith(N.TORCH_DRAW_PREFIXES):
@@ -409,15 +481,15 @@ class _Evaluator:
         if q in N.PASS_THROUGH_BUILTINS or q.startswith("numpy.") and q.split(".")[-1] in (
                 "int32", "int64", "uint32", "uint64", "mod", "abs", "array", "asarray"):
             out: Set[str] = set()
-            for a in node.args:
-                out |= self.atoms(a.value, scope, d)
+            for a in _arg_values(node):
+                out |= self.atoms(a, scope, d)
             return out or {"t:const"}
         if q == "dict":
             out = {"t:dict"}
-            for a in node.args:
-                vals = self.atoms(a.value, scope, d)
-                if a.keyword is not None:
-                    out |= {f"kv:{a.keyword.value}={v}" for v in vals if not v.startswith("kv:")}
+            for keyword, value in _args(node):
+                vals = self.atoms(value, scope, d)
+                if keyword:
+                    out |= {f"kv:{keyword}={v}" for v in vals if not v.startswith("kv:")}
                 out |= {v for v in vals if v.startswith(("kv:",) + _POINTER_ATOMS)}
             return out
         out = {"i:q:" + q}
@@ -425,8 +497,8 @@ class _Evaluator:
             out.add("t:other")
         # Containers of callables (Compose([...]), partial(fn, ...), nn.Sequential(...)) carry what they hold,
         # and a function of a seed source (int.from_bytes(os.urandom(4)), hash(...)) is still that source.
-        for a in node.args:
-            out |= {v for v in self.atoms(a.value, scope, d) if v.startswith(_POINTER_ATOMS) or v in _SOURCE_TAGS}
+        for a in _arg_values(node):
+            out |= {v for v in self.atoms(a, scope, d) if v.startswith(_POINTER_ATOMS) or v in _SOURCE_TAGS}
         return out
 
     # -- facts ---------------------------------------------------------------------------------------
@@ -444,7 +516,7 @@ class _Evaluator:
             calls.append(Call(line, col, _sorted(callee), args))
             if any(N.is_numpy_global_draw(q) for q in quals):
                 draws.append(Draw(line, col, self.text(node), "global"))
-            elif isinstance(node.func, cst.Attribute) and node.func.attr.value in N.RNG_DRAW_METHODS:
+            elif isinstance(node.func, ast.Attribute) and node.func.attr in N.RNG_DRAW_METHODS:
                 draw = self._object_draw(node, s, line, col)
                 if draw is not None:
                     draws.append(draw)
@@ -453,7 +525,7 @@ class _Evaluator:
                 loaders.append(self._loader(node, s, args, line, col))
             if any(N.is_lightning_seed_everything(q) for q in quals) and _kw_true(node, "workers"):
                 lightning.append(line)
-            if isinstance(node.func, cst.Attribute) and node.func.attr.value in ("add_argument", "set_defaults"):
+            if isinstance(node.func, ast.Attribute) and node.func.attr in ("add_argument", "set_defaults"):
                 options.extend(self._argparse(node, s))
         for base, attr, value, line, col in s.attr_assigns:
             vals = self.atoms(value, s)
@@ -474,8 +546,7 @@ class _Evaluator:
             returns |= self.atoms(r, s)
         digest = ""
         if s.node is not None and s.name in _DIGESTED:
-            code = " ".join(self.module.code_for_node(s.node.body).split())
-            digest = hashlib.blake2b(code.encode(), digest_size=8).hexdigest()
+            digest = _digest(s.node.body)
         fn = Function(
             qualname=s.qualname, name=s.name, cls=s.cls, params=tuple(s.params), line=s.line,
             draws=tuple(draws), calls=tuple(calls), seeds=tuple(seeds), returns=_sorted(returns),
@@ -483,20 +554,18 @@ class _Evaluator:
         )
         return fn, loaders, options, lightning
 
-    def _call_args(self, node: cst.Call, s: _Scope):
+    def _call_args(self, node: ast.Call, s: _Scope):
         pos = 0
         for a in node.args:
-            if a.keyword is not None:
-                yield a.keyword.value, _sorted(self.atoms(a.value, s))
-            elif a.star == "**":
-                yield "**", _sorted(self.atoms(a.value, s))
-            elif a.star == "*":
+            if isinstance(a, ast.Starred):
                 yield "*", _sorted(self.atoms(a.value, s))
             else:
-                yield str(pos), _sorted(self.atoms(a.value, s))
+                yield str(pos), _sorted(self.atoms(a, s))
                 pos += 1
+        for k in node.keywords:
+            yield (k.arg or "**"), _sorted(self.atoms(k.value, s))
 
-    def _object_draw(self, node: cst.Call, s: _Scope, line: int, col: int) -> Optional[Draw]:
+    def _object_draw(self, node: ast.Call, s: _Scope, line: int, col: int) -> Optional[Draw]:
         obj = self.atoms(node.func.value, s)
         if any(a.startswith("q:numpy.random") or a.startswith(("q:random", "q:torch")) for a in obj):
             return None
@@ -511,35 +580,35 @@ class _Evaluator:
             return Draw(line, col, self.text(node), "local", tuple(sorted(a[2:] for a in obj if a.startswith("s!"))))
         return None
 
-    def _seed_calls(self, node: cst.Call, s: _Scope, quals, line: int, col: int) -> List[Seed]:
-        args = [a for a in node.args if a.keyword is None and not a.star]
-        source = _sorted(self.atoms(args[0].value, s)) if args else ("t:entropy",)
+    def _seed_calls(self, node: ast.Call, s: _Scope, quals, line: int, col: int) -> List[Seed]:
+        args = _positional(node)
+        source = _sorted(self.atoms(args[0], s)) if args else ("t:entropy",)
         if quals & N.NUMPY_GLOBAL_SEEDERS:
             return [Seed(line, col, self.text(node), "global", source)]
         if quals & N.PYTHON_SEEDERS:
             return [Seed(line, col, self.text(node), "python", source)]
         if quals & N.TORCH_SEEDERS:
             return [Seed(line, col, self.text(node), "torch", source)]
-        if isinstance(node.func, cst.Attribute) and node.func.attr.value == "seed" and not quals:
+        if isinstance(node.func, ast.Attribute) and node.func.attr == "seed" and not quals:
             obj = self.atoms(node.func.value, s)
             refs = tuple(sorted(a for a in obj if a.startswith(("self:", "wds:", "q:", "param:"))))
             if refs:
                 return [Seed(line, col, self.text(node), "object", source, refs)]
         return []
 
-    def _loader(self, node: cst.Call, s: _Scope, args, line: int, col: int) -> Loader:
+    def _loader(self, node: ast.Call, s: _Scope, args, line: int, col: int) -> Loader:
         mapped, unknown = dataloader_arguments(args)
         return Loader(line, col, self.text(node), s.qualname, s.cls or _enclosing_class(s), mapped, unknown)
 
-    def _argparse(self, node: cst.Call, s: _Scope):
-        if node.func.attr.value == "set_defaults":
-            for a in node.args:
-                if a.keyword is not None and "worker" in a.keyword.value.lower():
-                    yield a.keyword.value, self.atoms(a.value, s)
+    def _argparse(self, node: ast.Call, s: _Scope):
+        if node.func.attr == "set_defaults":
+            for k in node.keywords:
+                if k.arg and "worker" in k.arg.lower():
+                    yield k.arg, self.atoms(k.value, s)
             return
-        flags = [_literal_str(a.value) for a in node.args if a.keyword is None]
+        flags = [_literal_str(a) for a in node.args]
         flags = [f for f in flags if f]
-        kw = {a.keyword.value: a.value for a in node.args if a.keyword is not None}
+        kw = {k.arg: k.value for k in node.keywords if k.arg}
         dest = _literal_str(kw["dest"]) if "dest" in kw else None
         if dest is None:
             longs = [f for f in flags if f.startswith("--")]
@@ -604,38 +673,59 @@ def _attr_atoms(base, attr: str, base_node) -> Set[str]:
             out.add("wds:" + attr)
         elif a.startswith("t:") and a not in ("t:rng_ctor", "t:rng_default", "t:dict"):
             out.add(a)
-    if not module_ref and isinstance(base_node, (cst.Name, cst.Attribute, cst.Subscript)):
+    if not module_ref and isinstance(base_node, (ast.Name, ast.Attribute, ast.Subscript)):
         out.add("arg:" + attr)
     return out
 
 
 def _dotted(node) -> str:
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        return _dotted(node.value) + "." + node.attr.value
-    return ""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return ""
+    parts.append(node.id)
+    return ".".join(reversed(parts))
 
 
 def _literal_str(node) -> Optional[str]:
-    if isinstance(node, cst.SimpleString):
-        try:
-            value = ast.literal_eval(node.value)
-        except (ValueError, SyntaxError):
-            return None
-        return value if isinstance(value, str) else None
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
     return None
 
 
-def _string_key(node: cst.Subscript) -> Optional[str]:
-    if len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
-        return _literal_str(node.slice[0].slice.value)
-    return None
+def _string_key(node: ast.Subscript) -> Optional[str]:
+    return _literal_str(node.slice)
 
 
-def _kw_true(node: cst.Call, name: str) -> bool:
-    return any(a.keyword is not None and a.keyword.value == name and isinstance(a.value, cst.Name)
-               and a.value.value == "True" for a in node.args)
+def _positional(node: ast.Call) -> List[ast.expr]:
+    return [a for a in node.args if not isinstance(a, ast.Starred)]
+
+
+def _arg_values(node: ast.Call) -> List[ast.expr]:
+    return [*(a.value if isinstance(a, ast.Starred) else a for a in node.args), *(k.value for k in node.keywords)]
+
+
+def _args(node: ast.Call):
+    """(keyword or "", value) of every argument, in the order written."""
+    for a in node.args:
+        yield "", a.value if isinstance(a, ast.Starred) else a
+    for k in node.keywords:
+        yield k.arg or "", k.value
+
+
+def _kw_true(node: ast.Call, name: str) -> bool:
+    return any(k.arg == name and isinstance(k.value, ast.Constant) and k.value.value is True for k in node.keywords)
+
+
+def _digest(body) -> str:
+    """Of the code's structure (comments, layout and positions left out), so reformatted copies still match."""
+    try:
+        dumped = "\n".join(ast.dump(stmt) for stmt in body)
+    except RecursionError:
+        return ""
+    return hashlib.blake2b(dumped.encode(), digest_size=8).hexdigest()
 
 
 def _sorted(atoms) -> Tuple[str, ...]:
@@ -658,13 +748,15 @@ def noqa_lines(source: str) -> Tuple[Tuple[int, str], ...]:
 
 
 def extract(source: str, path: str) -> FileFacts:
-    """Facts of one file. Raises libcst.ParserSyntaxError (and RecursionError) on code that does not parse."""
+    """Facts of one file. Raises SyntaxError, ValueError (NUL bytes), RecursionError or MemoryError on code
+    that does not parse."""
     module = module_name(path)
-    tree = cst.parse_module(source)
-    wrapper = MetadataWrapper(tree, unsafe_skip_copy=True)
-    collector = _Collector(module, path.endswith("__init__.py"))
-    wrapper.visit(collector)
-    ev = _Evaluator(collector, tree)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # invalid escapes and the like are the crawled code's business
+        tree = ast.parse(source, filename=path)
+    collector = _Collector(module, path.endswith("__init__.py"), _Source(source))
+    collector.walk(tree)
+    ev = _Evaluator(collector)
     functions, loaders, options, lightning = [], [], [], []
     for s in collector.scopes:
         if s.kind == "class":
@@ -698,10 +790,10 @@ def extract(source: str, path: str) -> FileFacts:
     )
 
 
-def _klass(ev: _Evaluator, scope: _Scope, node: cst.ClassDef, line: int, col: _Collector) -> Klass:
+def _klass(ev: _Evaluator, scope: _Scope, node: ast.ClassDef, line: int, col: _Collector) -> Klass:
     bases: Set[str] = set()
     for arg in node.bases:
-        bases |= {a for a in ev.atoms(arg.value, scope.parent) if a.startswith("q:")}
+        bases |= {a for a in ev.atoms(arg, scope.parent) if a.startswith("q:")}
     methods = tuple(name for name, q in scope.defs.items())
     attrs: List[AttrSet] = []
     for name, values in scope.assigns.items():
@@ -712,6 +804,6 @@ def _klass(ev: _Evaluator, scope: _Scope, node: cst.ClassDef, line: int, col: _C
     for s in col.scopes:
         if s.kind == "function" and s.cls == scope.qualname and s.self_name:
             for base, attr, value, aline, _ in s.attr_assigns:
-                if isinstance(base, cst.Name) and base.value == s.self_name:
+                if isinstance(base, ast.Name) and base.id == s.self_name:
                     attrs.append(AttrSet(attr, s.name, _sorted(ev.atoms(value, s)), aline))
     return Klass(scope.qualname, scope.name, line, _sorted(bases), methods, tuple(attrs))

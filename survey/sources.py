@@ -5,15 +5,12 @@ undecodable, Python 2, syntax errors) become ``FileError`` records with the reas
 """
 from __future__ import annotations
 
-import ast
 import hashlib
 import io
 import os
 import tokenize
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional
-
-import libcst as cst
 
 from .facts import extract, module_name
 from .model import FileError, FileFacts
@@ -25,8 +22,6 @@ SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", "__pycache__", ".v
 # A file that holds none of these cannot define a Dataset, a loader or a worker seed; it is parsed only if
 # the linking step reaches it (a helper called from a Dataset, a base class, a transform).
 PREFILTER = (b"ataset", b"DataLoader", b"__getitem__", b"__iter__", b"seed_everything")
-_GATE_BYTES = 30_000
-_GATE_BRACKETS = 1_500
 
 
 def iter_python_files(root: Path) -> Iterator[Path]:
@@ -132,38 +127,20 @@ class RepoFiles:
         except (UnicodeDecodeError, SyntaxError, LookupError) as exc:
             self.errors.append(FileError(rel, f"undecodable: {exc}"))
             return None
-        # Code deep enough to overflow libcst's native parser (a segfault, not an exception, at a couple of
-        # thousand nested brackets or several thousand chained operators) is long or bracket-heavy; only such
-        # files pay for CPython's parser first, which refuses them cleanly.
-        if len(data) > _GATE_BYTES or sum(data.count(b) for b in (b"(", b"[", b"{")) > _GATE_BRACKETS:
-            if not self._cpython_parses(rel, text):
-                return None
         try:
             result = extract(text, rel)
-        except cst.ParserSyntaxError:
-            if self._cpython_parses(rel, text):  # libcst refused what CPython accepts: say so
-                self.errors.append(FileError(rel, "libcst could not parse this file"))
-            return None
-        except RecursionError:
-            self.errors.append(FileError(rel, "skipped: nesting too deep to parse"))
-            return None
-        self.cache[key] = result
-        return result
-
-    def _cpython_parses(self, rel: str, text: str) -> bool:
-        try:
-            ast.parse(text)
         except SyntaxError as exc:
             line = exc.lineno or 1
             self.errors.append(FileError(rel, f"syntax error at line {line}{_python2_hint(text)}: {exc.msg}", line))
-            return False
+            return None
         except (RecursionError, MemoryError):
             self.errors.append(FileError(rel, "skipped: nesting too deep to parse"))
-            return False
+            return None
         except ValueError as exc:
             self.errors.append(FileError(rel, f"skipped: {exc}"))
-            return False
-        return True
+            return None
+        self.cache[key] = result
+        return result
 
     @property
     def parsed(self) -> int:

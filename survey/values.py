@@ -180,7 +180,7 @@ class Values:
         """Outcomes ("zero", "positive", "unknown") of a num_workers expression, and how each was found."""
         outcomes: Set[str] = set()
         how: List[str] = []
-        for value in self.expand(atoms, ctx):
+        for value in sorted(self.expand(atoms, ctx)):  # sorted: the evidence reads the same on every run
             if value.startswith("t:int:"):
                 n = int(value[6:])
                 outcomes.add("positive" if n > 0 else "zero")
