@@ -113,13 +113,17 @@ class _Source:
         return "\n".join(lines)
 
 
+_LEAVES = (ast.Name, ast.Constant, ast.alias, ast.Pass, ast.Break, ast.Continue, ast.Global, ast.Nonlocal)
+
+
 def _children(node) -> List[ast.AST]:
+    """Child nodes that can hold a call, a scope or a binding (names and constants are most of a tree)."""
     out = []
     for name in _fields(type(node)):
         value = getattr(node, name, None)
         if isinstance(value, list):
-            out.extend(v for v in value if isinstance(v, ast.AST))
-        elif isinstance(value, ast.AST):
+            out.extend(v for v in value if isinstance(v, ast.AST) and not isinstance(v, _LEAVES))
+        elif isinstance(value, ast.AST) and not isinstance(value, _LEAVES):
             out.append(value)
     return out
 

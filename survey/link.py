@@ -54,7 +54,9 @@ class Index:
     _suffix: Dict[str, List[str]] = field(default_factory=dict)
     _resolved: Dict[str, Optional[Resolved]] = field(default_factory=dict)
     _calls_to: Dict[str, List[Tuple[Call, Function]]] = field(default_factory=dict)
-    _names_loaded: Set[str] = field(default_factory=set)
+    _names_loaded: Set[Tuple[str, ...]] = field(default_factory=set)
+    _calls_by_name: Dict[str, List[Tuple[Call, Function, str]]] = field(default_factory=dict)
+    _calls_indexed: int = 0
     loading: bool = True
     resolutions: int = 0
     exhausted: bool = False
@@ -239,27 +241,45 @@ class Index:
         """Calls whose callee resolves to qualname (a function or a class), in every file that names it."""
         if qualname in self._calls_to:
             return self._calls_to[qualname]
-        name = qualname.rsplit(".", 1)[-1]
-        if name not in self._names_loaded:
-            self._names_loaded.add(name)
-            token = name.encode()
-            naming = [m for m in self.repo.unloaded() if token in (self.repo.read(m) or b"")]
+        owner, _, name = qualname.rpartition(".")
+        # A call site can resolve to a method of class X only if its file spells X (X.m(...), an import of X,
+        # super() in a subclass of X): requiring X spares parsing every file that says "get" or "__init__".
+        facts = self.defining_module(qualname)
+        if facts is not None and any(k.qualname == owner for k in facts.classes):
+            owner_name = owner.rpartition(".")[2]
+            tokens = (owner_name,) if name.startswith("__") else (owner_name, name)
+        else:
+            tokens = (name,)
+        if tokens not in self._names_loaded:
+            self._names_loaded.add(tokens)
+            encoded = [t.encode() for t in tokens]
+            naming = [m for m in self.repo.unloaded() if all(t in (self.repo.read(m) or b"") for t in encoded)]
             # a name that many files mention (a common helper) is left to the files parsed already
             for module in naming if len(naming) <= _MAX_CALLER_FILES else ():
                 self.repo.facts(module)
         out = []
-        for facts in list(self.repo.loaded()):
+        seen: Set[int] = set()
+        # only callees spelled with the name are resolved: resolving all would parse everything
+        for call, fn, atom in self._calls_named(name):
+            if id(call) not in seen:
+                hit = self.resolve(atom[2:])
+                if hit is not None and hit.name == qualname:
+                    seen.add(id(call))
+                    out.append((call, fn))
+        self._calls_to[qualname] = out
+        return out
+
+    def _calls_named(self, name: str) -> List[Tuple[Call, Function, str]]:
+        """Calls in the parsed files whose callee is a qualified name ending in name (indexed as files load)."""
+        loaded = self.repo.loaded()  # append-only, so what was indexed before is a prefix
+        for facts in loaded[self._calls_indexed:]:
             for fn in facts.functions:
                 for call in fn.calls:
                     for atom in call.callee:
-                        # only callees spelled with the name are resolved: resolving all would parse everything
-                        if atom.startswith("q:") and atom.rsplit(".", 1)[-1] == name:
-                            hit = self.resolve(atom[2:])
-                            if hit is not None and hit.name == qualname:
-                                out.append((call, fn))
-                                break
-        self._calls_to[qualname] = out
-        return out
+                        if atom.startswith("q:"):
+                            self._calls_by_name.setdefault(atom.rsplit(".", 1)[-1], []).append((call, fn, atom))
+        self._calls_indexed = len(loaded)
+        return self._calls_by_name.get(name, [])
 
     def all_classes(self) -> Iterable[Klass]:
         for facts in list(self.repo.loaded()):
