@@ -1,15 +1,15 @@
 """One repository in, one verdict out: facts, linking, judgement, torch pins."""
 from __future__ import annotations
 
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
-from typing import Dict, Iterator, Optional
+from typing import Dict, Iterator, List, Optional
 
 from .judge import judge_repo
 from .link import RESOLUTION_BUDGET, Index
 from .model import FileError, FileFacts, RepoVerdict
 from .pins import find_pins, torch_era
-from .sources import RepoFiles
+from .sources import RepoFiles, iter_python_files
 
 # Flaws that replace PyTorch's own per-worker NumPy seeding, so they show on every torch version.
 _OVERRIDING = ("SRV201", "SRV202", "SRV203", "SRV205", "SRV206")
@@ -61,22 +61,43 @@ def _classify_item(item):
     return classify_repo(Path(path), name)
 
 
-def classify_many(items, jobs: int = 1, scheduler: Optional[str] = None) -> Iterator[RepoVerdict]:
-    """Verdicts for (path, name) items, in order, streamed: on one core, a process pool, or a Dask cluster.
+def classify_many(items, jobs: int = 1, scheduler: Optional[str] = None, ordered: bool = True) -> Iterator[RepoVerdict]:
+    """Verdicts for (path, name) items, streamed: on one core, a process pool, or a Dask cluster.
 
-    Workers only analyse; the caller writes results (to stdout or the catalog) as they arrive.
+    In parallel the largest repositories start first, so one big repository at the end of the list does not
+    leave the other cores idle; ``ordered`` yields in the items' order (for stdout), otherwise as each
+    finishes (for the catalog, which holds nothing back). Workers only analyse; the caller writes results.
     """
     items = list(items)
     if scheduler:
         from .cluster import classify_on_cluster
-        yield from classify_on_cluster(items, scheduler)
+        yield from classify_on_cluster(items, scheduler, largest_first(items), ordered)
     elif jobs <= 1 or len(items) <= 1:
         for item in items:
             yield _classify_item(item)
     else:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
-            # small chunks keep the cores busy when repository sizes vary a lot
-            yield from pool.map(_classify_item, items, chunksize=1)
+            futures = {i: pool.submit(_classify_item, items[i]) for i in largest_first(items)}
+            if ordered:
+                for i in range(len(items)):
+                    yield futures.pop(i).result()
+            else:
+                for future in as_completed(futures.values()):
+                    yield future.result()
+
+
+def largest_first(items) -> List[int]:
+    """Indices of the items by the size of their Python code, largest first (a walk and a stat per file)."""
+    sizes = []
+    for i, (path, _) in enumerate(items):
+        total = 0
+        for file in iter_python_files(Path(path)):
+            try:
+                total += file.stat().st_size
+            except OSError:
+                pass
+        sizes.append((-total, i))
+    return [i for _, i in sorted(sizes)]
 
 
 __all__ = ["classify_repo", "classify_many", "effective", "FileError"]

@@ -86,14 +86,18 @@ def _classify_db(args) -> int:
         records = list(catalog.pending("downloaded"))
         items = [(r.source_path, r.full_name) for r in records]
         shas = {r.full_name: r.commit_sha for r in records}
-        rows = []
-        for v in classify_many(items, args.jobs, args.scheduler):
-            catalog.save_verdict(v, shas[v.repo])
-            rows.append(v)
-            print(f"survey: {v.repo}: {v.verdict}", file=sys.stderr)
-    if args.csv:
-        with open(args.csv, "w", newline="", encoding="utf-8") as out:
-            write_csv(rows, out)
+
+        def saved():
+            for v in classify_many(items, args.jobs, args.scheduler, ordered=False):
+                catalog.save_verdict(v, shas[v.repo])
+                print(f"survey: {v.repo}: {v.verdict}", file=sys.stderr)
+                yield v
+        if args.csv:
+            with open(args.csv, "w", newline="", encoding="utf-8") as out:
+                write_csv(saved(), out)
+        else:
+            for _ in saved():
+                pass
     return 0
 
 

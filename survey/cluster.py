@@ -11,14 +11,23 @@ from typing import Iterator, List, Tuple
 from .model import RepoVerdict
 
 
-def classify_on_cluster(items: List[Tuple[str, str]], scheduler: str) -> Iterator[RepoVerdict]:
+def classify_on_cluster(items: List[Tuple[str, str]], scheduler: str, order: List[int],
+                        ordered: bool = True) -> Iterator[RepoVerdict]:
+    """Verdicts computed on the cluster's workers; tasks are submitted in ``order`` (largest first)."""
     try:
-        from distributed import Client
+        from distributed import Client, as_completed
     except ImportError:  # the extra is optional
         raise SystemExit("survey: --scheduler needs Dask: pip install 'survey[dask]'") from None
     from .classify import _classify_item
     with Client(scheduler, set_as_default=False) as client:
-        futures = client.map(_classify_item, [(str(p), n) for p, n in items], pure=False)
-        for future in futures:
-            yield future.result()
-            future.release()
+        submitted = client.map(_classify_item, [(str(items[i][0]), items[i][1]) for i in order], pure=False)
+        if ordered:
+            by_item = dict(zip(order, submitted))
+            for i in range(len(items)):
+                future = by_item.pop(i)
+                yield future.result()
+                future.release()
+        else:
+            for future in as_completed(submitted, loop=client.loop):
+                yield future.result()
+                future.release()

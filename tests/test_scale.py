@@ -39,7 +39,29 @@ def test_dask_cluster_classifies_a_catalog_and_only_the_client_writes(tmp_path, 
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None,
                                   processes=True) as cluster:
         assert main(["classify", "--db", str(db), "--scheduler", cluster.scheduler_address]) == 0
+        paths = [str(FIXTURES / n) for n in NAMES]
+        capsys.readouterr()
+        assert main(["classify", "--scheduler", cluster.scheduler_address, *paths]) == 0
+        on_cluster = capsys.readouterr().out
+    assert main(["classify", "--jobs", "1", *paths]) == 0
+    assert on_cluster == capsys.readouterr().out  # same rows, in the order asked, though big ones ran first
     con = sqlite3.connect(db)
     got = dict(con.execute("SELECT repo, verdict FROM verdicts").fetchall())
     expected = expected_rows()
     assert got == {n: expected[n]["verdict"] for n in NAMES}
+
+
+def test_catalog_with_jobs_saves_every_verdict_as_it_finishes(tmp_path):
+    src = tmp_path / "checkouts"
+    src.mkdir()
+    for n in NAMES:
+        (src / n).symlink_to(FIXTURES / n, target_is_directory=True)
+    db = tmp_path / "s.db"
+    out = tmp_path / "rows.csv"
+    assert main(["crawl", "--from-dir", str(src), "--db", str(db)]) == 0
+    assert main(["classify", "--db", str(db), "--jobs", "2", "--csv", str(out)]) == 0
+    con = sqlite3.connect(db)
+    got = dict(con.execute("SELECT repo, verdict FROM verdicts").fetchall())
+    expected = expected_rows()
+    assert got == {n: expected[n]["verdict"] for n in NAMES}
+    assert {r["repo"]: r["verdict"] for r in csv.DictReader(out.open())} == got
