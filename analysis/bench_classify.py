@@ -4,20 +4,23 @@
 
 Each top-level package or module folder under each ROOT (default: the standard library and this venv's
 site-packages, PyTorch among them) is one "repository". Prints files/s and MB/s, the ratio to ast.parse
-over every .py file, the speed-up with --jobs, peak memory, and the projected CPU-hours for 100k repositories.
+over every .py file, the speed-up with --jobs, peak memory, and the projected CPU-hours for 100k repositories;
+then peak memory on one near-limit file and on a small and a 12x larger generated corpus (``--memory``: only that).
 """
 import ast
 import os
 import platform
 import resource
+import shutil
 import subprocess
 import sys
 import sysconfig
+import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from survey.sources import iter_python_files  # noqa: E402
+from survey.sources import MAX_FILE_BYTES, iter_python_files  # noqa: E402
 
 
 def repositories(roots):
@@ -57,6 +60,70 @@ def survey_run(repos, jobs):
     return wall, usage
 
 
+_PEAK = ("import resource, sys; from survey.cli import main; rc = main(sys.argv[1:]); "
+         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr); sys.exit(rc)")
+
+
+def peak_rss(args):
+    """Peak RSS in MB and wall seconds of one `survey` command run in a fresh interpreter."""
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-c", _PEAK, *args], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(proc.stderr[-2000:])
+    return int(proc.stderr.strip().splitlines()[-1]) / 1024, time.perf_counter() - t0
+
+
+def huge_files(tmp: Path):
+    """Repositories whose one file is just under the analyser's size limit: dense code, and a data literal."""
+    repo = tmp / "huge_code"
+    repo.mkdir()
+    block = ("class Set{i}(Dataset):\n    def __getitem__(self, i):\n        x = np.random.rand(3) * {i}\n"
+             "        return [x + k for k in range(8)]\n\n")
+    body = "import numpy as np\nfrom torch.utils.data import Dataset, DataLoader\n\n"
+    i = 0
+    while len(body) < MAX_FILE_BYTES - 50_000:
+        body += block.format(i=i)
+        i += 1
+    (repo / "data.py").write_text(body + "loader = DataLoader(Set0(), num_workers=4)\n")
+    data = tmp / "huge_literal"
+    data.mkdir()
+    rows = ",\n".join(f"    [{k}, {k + 1}.5, 'row{k}']" for k in range(MAX_FILE_BYTES // 25))
+    text = f"# Dataset rows for torch\nTABLE = [\n{rows}"
+    (data / "table.py").write_text(text[:text.rindex(",", 0, MAX_FILE_BYTES - 100)] + "\n]\n")
+    return [repo, data]
+
+
+def generated_corpus(tmp: Path, copies: int):
+    """The test fixtures copied under new names: many small repositories, as a survey has."""
+    fixtures = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "repos"
+    out = []
+    for k in range(copies):
+        for repo in sorted(fixtures.iterdir()):
+            dest = tmp / f"{repo.name}-{k}"
+            shutil.copytree(repo, dest)
+            # a distinct first line per copy, so the facts cache cannot serve the copies
+            for py in dest.rglob("*.py"):
+                py.write_text(f"# copy {k}\n" + py.read_text())
+            out.append(dest)
+    return out
+
+
+def memory():
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        for repo in huge_files(tmp):
+            size = sum(p.stat().st_size for p in repo.rglob("*.py")) / 1e6
+            rss, wall = peak_rss(["classify", "--jobs", "1", "--csv", os.devnull, str(repo)])
+            print(f"one {size:.2f} MB file ({repo.name}): {wall:.1f} s, peak RSS {rss:.0f} MB")
+        small = generated_corpus(tmp / "small", 1)
+        large = generated_corpus(tmp / "large", 12)
+        rss_small, wall_small = peak_rss(["classify", "--jobs", "1", "--csv", os.devnull, *map(str, small)])
+        rss_large, wall_large = peak_rss(["classify", "--jobs", "1", "--csv", os.devnull, *map(str, large)])
+        print(f"generated corpus: {len(small)} repositories {wall_small:.1f} s, peak RSS {rss_small:.0f} MB; "
+              f"{len(large)} repositories {wall_large:.1f} s ({(wall_large - 0.3) / len(large) * 1000:.0f} ms each), "
+              f"peak RSS {rss_large:.0f} MB")
+
+
 def main(roots):
     roots = roots or [sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["purelib"]]
     repos = repositories(roots)
@@ -80,4 +147,8 @@ def main(roots):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    if sys.argv[1:] == ["--memory"]:
+        memory()
+    else:
+        main(sys.argv[1:])
+        memory()

@@ -770,7 +770,11 @@ def extract(source: str, path: str) -> FileFacts:
         loaders.extend(ls)
         options.extend(opts)
         lightning.extend(light)
-    classes = [_klass(ev, scope, node, line, collector) for scope, node, line in collector.classes]
+    methods: Dict[str, List[_Scope]] = {}
+    for s in collector.scopes:
+        if s.kind == "function" and s.cls and s.self_name:
+            methods.setdefault(s.cls, []).append(s)
+    classes = [_klass(ev, scope, node, line, methods.get(scope.qualname, [])) for scope, node, line in collector.classes]
     for scope, _, _ in collector.classes:
         for name, values in scope.assigns.items():
             if "worker" in name.lower():
@@ -794,20 +798,19 @@ def extract(source: str, path: str) -> FileFacts:
     )
 
 
-def _klass(ev: _Evaluator, scope: _Scope, node: ast.ClassDef, line: int, col: _Collector) -> Klass:
+def _klass(ev: _Evaluator, scope: _Scope, node: ast.ClassDef, line: int, own: List[_Scope]) -> Klass:
+    """``own``: the class's methods that have a self, whose ``self.x = ...`` are the instance attributes."""
     bases: Set[str] = set()
     for arg in node.bases:
         bases |= {a for a in ev.atoms(arg, scope.parent) if a.startswith("q:")}
-    methods = tuple(name for name, q in scope.defs.items())
     attrs: List[AttrSet] = []
     for name, values in scope.assigns.items():
         if any(isinstance(v, tuple) for v in values):
             continue
         atoms = frozenset().union(*(ev.atoms(v, scope) for v in values))
         attrs.append(AttrSet(name, "<class>", _sorted(atoms), line))
-    for s in col.scopes:
-        if s.kind == "function" and s.cls == scope.qualname and s.self_name:
-            for base, attr, value, aline, _ in s.attr_assigns:
-                if isinstance(base, ast.Name) and base.id == s.self_name:
-                    attrs.append(AttrSet(attr, s.name, _sorted(ev.atoms(value, s)), aline))
-    return Klass(scope.qualname, scope.name, line, _sorted(bases), methods, tuple(attrs))
+    for s in own:
+        for base, attr, value, aline, _ in s.attr_assigns:
+            if isinstance(base, ast.Name) and base.id == s.self_name:
+                attrs.append(AttrSet(attr, s.name, _sorted(ev.atoms(value, s)), aline))
+    return Klass(scope.qualname, scope.name, line, _sorted(bases), tuple(scope.defs), tuple(attrs))

@@ -9,13 +9,14 @@ import hashlib
 import io
 import os
 import tokenize
+from collections import OrderedDict
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional
 
 from .facts import extract, module_name
 from .model import FileError, FileFacts
 
-MAX_FILE_BYTES = 2_000_000
+MAX_FILE_BYTES = 1_000_000  # CPython's tree of 1 MB of dense code is ~170 MB; 2 MB would be ~340 MB
 SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv", "env",
                        "site-packages", ".tox", ".eggs", "build", "dist", ".mypy_cache", ".pytest_cache"})
 
@@ -49,6 +50,29 @@ def _python2_hint(text: str) -> str:
     return ""
 
 
+class FactsCache(OrderedDict):
+    """Facts by file content (and path), least recently used dropped first: forks and vendored copies of a
+    file are parsed once per process, and memory stays bounded however many repositories pass through."""
+
+    def __init__(self, maxsize: int = 2_000):
+        super().__init__()
+        self.maxsize = maxsize
+
+    def __getitem__(self, key):
+        value = super().__getitem__(key)
+        self.move_to_end(key)
+        return value
+
+    def __setitem__(self, key, value):
+        super().__setitem__(key, value)
+        if len(self) > self.maxsize:
+            self.popitem(last=False)
+
+
+# one per process: consecutive repositories of a parallel run are similar in size, which is where forks sit
+SHARED_CACHE = FactsCache()
+
+
 class RepoFiles:
     """The Python files of one repository, with facts computed once per file and only when asked."""
 
@@ -62,7 +86,7 @@ class RepoFiles:
         self.errors: List[FileError] = []
         self.mentions_torch = False
         self.worker_modules: List[str] = []
-        self.cache = cache if cache is not None else {}
+        self.cache = cache if cache is not None else SHARED_CACHE
 
     def is_loaded(self, module: str) -> bool:
         return module in self._facts
