@@ -516,7 +516,7 @@ class _Evaluator:
         for node, line, col in s.calls:
             callee = self.atoms(node.func, s)
             quals = {a[2:] for a in callee if a.startswith("q:")}
-            args = tuple(self._call_args(node, s))
+            args = tuple(self._call_args(node, s)) if _may_run_repo_code(callee, quals) else ()
             calls.append(Call(line, col, _sorted(callee), args))
             if any(N.is_numpy_global_draw(q) for q in quals):
                 draws.append(Draw(line, col, self.text(node), "global"))
@@ -644,6 +644,22 @@ def dataloader_arguments(call_args) -> Tuple[Tuple[Tuple[str, Tuple[str, ...]], 
         else:
             args.setdefault(key, set()).update(atoms)
     return tuple((k, _sorted(v)) for k, v in sorted(args.items())), unknown
+
+
+def _may_run_repo_code(callee, quals) -> bool:
+    """Whether a call's arguments can matter: it may run repository code (and bind its parameters), build a
+    loader or a library dataset. Calls of builtins, of numpy.* or os.path.* and of methods of unknown objects
+    (``x.append``) cannot; their arguments are most of a file's atoms."""
+    if any(a.startswith(("self:", "wds:", "fn:", "param:", "i:")) for a in callee):
+        return True
+    for q in quals:
+        top = q.partition(".")[0]
+        if "." not in q and q in _BUILTINS:
+            continue
+        if top in N.EXTERNAL_MODULES and "datasets" not in q and q not in N.DATALOADERS:
+            continue
+        return True
+    return False
 
 
 def _enclosing_class(s: _Scope) -> str:

@@ -108,3 +108,13 @@ def is_numpy_global_draw(qualname: str) -> bool:
 
 def is_lightning_seed_everything(qualname: str) -> bool:
     return qualname.endswith("seed_everything") and qualname.startswith(LIGHTNING_PREFIXES)
+
+# Top-level modules no repository defines, whose functions never run repository code with the arguments they
+# get: their calls' arguments are not worth evaluating (library datasets and DataLoader are kept apart).
+EXTERNAL_MODULES = frozenset({
+    "numpy", "torch", "os", "sys", "math", "re", "json", "time", "logging", "random", "collections",
+    "itertools", "pathlib", "glob", "shutil", "copy", "pickle", "warnings", "typing", "cv2", "PIL", "scipy",
+    "pandas", "h5py", "matplotlib", "tqdm", "yaml", "datetime", "io", "csv", "subprocess", "struct", "string",
+    "platform", "socket", "tempfile", "traceback", "inspect", "hashlib", "uuid", "zipfile", "tarfile", "gzip",
+    "urllib", "requests", "skimage", "imageio", "PIL", "tensorboardX", "wandb", "cupy", "numba", "einops",
+})
