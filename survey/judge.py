@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field, replace
-from typing import Dict, FrozenSet, List, Optional, Set, Tuple
+from functools import partial
+from typing import Callable, Dict, FrozenSet, List, Optional, Set, Tuple
 
 from . import names as N
 from .facts import dataloader_arguments
@@ -53,12 +54,25 @@ class LoaderInfo:
     path: str
     ctx: Ctx
     targets: Set[str]                          # candidate keys it loads; empty when unresolved
-    workers: Set[str]
-    workers_how: List[str]
+    count: Callable[[], Tuple[Set[str], List[str]]]  # worker outcomes and how they were found
     wif: List[Tuple[Function, Optional[Klass], bool]]
     wif_text: str
     wif_unresolved: bool
     persistent: bool
+    _counted: Optional[Tuple[Set[str], List[str]]] = None
+
+    # Counting workers can chase a value up several callers (each parse of their files): done only for
+    # loaders of a dataset that draws NumPy randomness, most loaders never need it.
+    @property
+    def workers(self) -> Set[str]:
+        if self._counted is None:
+            self._counted = self.count()
+        return self._counted[0]
+
+    @property
+    def workers_how(self) -> List[str]:
+        self.workers
+        return self._counted[1]
 
     @property
     def multi(self) -> bool:
@@ -74,6 +88,10 @@ class SeedJudgement:
     ok: bool
     code: str
     seed: str
+
+
+def _counted(workers: Set[str], how: List[str]) -> Tuple[Set[str], List[str]]:
+    return workers, how
 
 
 def _path_of(ix: Index, qualname: str) -> str:
@@ -222,11 +240,11 @@ class Judge:
                 elif value[4:].startswith(N.LIBRARY_DATASET_PREFIXES):
                     targets.add("lib:" + value[4:])
         if "num_workers" in args:
-            workers, how = self.v.workers(args["num_workers"], ctx)
+            count = partial(self.v.workers, args["num_workers"], ctx)
         elif loader.kwargs_unknown:
-            workers, how = {"unknown"}, ["unresolved **kwargs"]
+            count = partial(_counted, {"unknown"}, ["unresolved **kwargs"])
         else:
-            workers, how = {"zero"}, ["absent"]
+            count = partial(_counted, {"zero"}, ["absent"])
         wif, wif_text, unresolved = [], "", False
         if "worker_init_fn" in args:
             atoms = args["worker_init_fn"]
@@ -240,7 +258,7 @@ class Judge:
         elif loader.kwargs_unknown:
             unresolved, wif_text = False, ""
         persistent = "t:true" in self.v.expand(args.get("persistent_workers", ()), ctx)
-        return LoaderInfo(loader, path, ctx, targets, workers, how, wif, wif_text, unresolved, persistent)
+        return LoaderInfo(loader, path, ctx, targets, count, wif, wif_text, unresolved, persistent)
 
     # 4. judgement ------------------------------------------------------------------------------------
     def judge_seed(self, seed: Seed, ctx: Ctx, persistent: bool, path: str) -> SeedJudgement:

@@ -4,6 +4,7 @@ Resolution is lazy: a module is parsed only when a name resolves into it.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
 
@@ -248,12 +249,13 @@ class Index:
         if facts is not None and any(k.qualname == owner for k in facts.classes):
             owner_name = owner.rpartition(".")[2]
             tokens = (owner_name,) if name.startswith("__") else (owner_name, name)
+            spelled = lambda data: all(t.encode() in data for t in tokens)  # noqa: E731
         else:
-            tokens = (name,)
+            tokens = (owner, name)
+            spelled = _call_site_pattern(owner.rpartition(".")[2], name)
         if tokens not in self._names_loaded:
             self._names_loaded.add(tokens)
-            encoded = [t.encode() for t in tokens]
-            naming = [m for m in self.repo.unloaded() if all(t in (self.repo.read(m) or b"") for t in encoded)]
+            naming = [m for m in self.repo.unloaded() if spelled(self.repo.read(m) or b"")]
             # a name that many files mention (a common helper) is left to the files parsed already
             for module in naming if len(naming) <= _MAX_CALLER_FILES else ():
                 self.repo.facts(module)
@@ -303,6 +305,31 @@ class Index:
                 if name == key:
                     out.append(frozenset(atoms))
         return out
+
+
+def _call_site_pattern(module: str, name: str):
+    """Whether a file's bytes may call module.name: ``name(`` not after a dot, an import of the name, or
+    ``alias.name(`` in a file importing the module. Common function names (train, main, run) otherwise match
+    every file through ``model.train()`` and prose. Patterns start with a literal, which re finds fast."""
+    n = name.encode()
+    call = re.compile(re.escape(n) + rb"\s*\(")
+    imports = re.compile(rb"import[ \t]*\(?[\w \t,.\\\n]*?\b" + re.escape(n) + rb"\b")
+    imports_module = re.compile(rb"import[ \t]*\(?[\w \t,.\\\n]*?\b" + re.escape(module.encode()) + rb"\b") \
+        if module else None
+
+    def spelled(data: bytes) -> bool:
+        if n not in data:
+            return False
+        dotted = False
+        for m in call.finditer(data):
+            before = data[m.start() - 1:m.start()]
+            if not (before.isalnum() or before in (b"_", b".")) and data[m.start() - 4:m.start()] != b"def ":
+                return True
+            dotted = dotted or before == b"."
+        if imports.search(data):
+            return True
+        return dotted and imports_module is not None and bool(imports_module.search(data))
+    return spelled
 
 
 def arg_for(call: Call, fn: Function, param: str, bound_self: bool) -> Optional[Tuple[str, ...]]:

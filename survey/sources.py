@@ -8,10 +8,11 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import re
 import tokenize
 from collections import OrderedDict
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional
+from typing import Dict, Iterator, List, Optional, Set, Tuple
 
 from .facts import extract, module_name
 from .model import FileError, FileFacts
@@ -20,9 +21,19 @@ MAX_FILE_BYTES = 1_000_000  # CPython's tree of 1 MB of dense code is ~170 MB; 2
 SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv", "env",
                        "site-packages", ".tox", ".eggs", "build", "dist", ".mypy_cache", ".pytest_cache"})
 
-# A file that holds none of these cannot define a Dataset, a loader or a worker seed; it is parsed only if
-# the linking step reaches it (a helper called from a Dataset, a base class, a transform).
-PREFILTER = (b"ataset", b"DataLoader", b"__getitem__", b"__iter__", b"seed_everything")
+# Files are parsed first when they may define a Dataset or build a loader: they hold one of these tokens, a
+# class whose bases say Dataset or DataLoader (or name such a class of the repository or an alias of
+# Dataset, transitively) or they use a library's ``datasets`` module. Other files are parsed only if the
+# linking step reaches them (a helper called from a Dataset, a base class, a transform). "dataset" in
+# prose, paths and variable names, in most files of an ML repository, is not enough.
+PREFILTER = (b"DataLoader", b"__getitem__", b"__iter__", b"seed_everything")
+BYTES_KEPT = 64_000_000
+# Patterns start with a literal, which Python's re searches for quickly; a leading \\b would make it try
+# every position (five times slower than the byte scan they refine).
+_CLASS_LINE = re.compile(rb"class[ \t]+(\w+)[ \t]*\(([^)]*)\)")  # also in prose: only costs a parse
+_LIBRARY_DATASETS = re.compile(rb"datasets(?:\.[A-Za-z_]|[ \t]+(?:import|as)\b)|import[ \t]+datasets\b")
+_DATASET_ALIAS = re.compile(rb"Dataset[ \t]+as[ \t]+(\w+)")
+_WORD = re.compile(rb"\w+")
 
 
 def iter_python_files(root: Path) -> Iterator[Path]:
@@ -48,6 +59,28 @@ def _python2_hint(text: str) -> str:
                 or "except " in stripped and ", " in stripped and stripped.endswith(":") and " as " not in stripped:
             return " (looks like Python 2)"
     return ""
+
+
+def _dataset_classes(heads) -> Tuple[Set[bytes], Set[bytes]]:
+    """Names of classes whose bases say Dataset or DataLoader or name such a class, by class line alone;
+    and those of them that may be loaders (their calls are loader calls in files that never say DataLoader)."""
+    lines = [line for file_lines in heads for line in file_lines]
+    names: Set[bytes] = set()
+    loaders: Set[bytes] = set()
+    changed = True
+    while changed:
+        changed = False
+        for name, bases in lines:
+            if name in names:
+                continue
+            words = set(_WORD.findall(bases))
+            loader = b"DataLoader" in bases or bool(words & loaders)
+            if loader or b"ataset" in bases or words & names:
+                names.add(name)
+                if loader:
+                    loaders.add(name)
+                changed = True
+    return names, loaders
 
 
 class FactsCache(OrderedDict):
@@ -87,6 +120,9 @@ class RepoFiles:
         self.mentions_torch = False
         self.worker_modules: List[str] = []
         self.cache = cache if cache is not None else SHARED_CACHE
+        # bytes of unparsed files kept from the scan for call-site lookups, up to a budget per repository
+        self._bytes: Dict[str, bytes] = {}
+        self._bytes_budget = BYTES_KEPT
 
     def is_loaded(self, module: str) -> bool:
         return module in self._facts
@@ -96,7 +132,8 @@ class RepoFiles:
 
     def read(self, module: str) -> Optional[bytes]:
         """A file's bytes without recording errors (they are recorded if it is ever parsed)."""
-        return self._read(module, record=False)
+        data = self._bytes.get(module)
+        return data if data is not None else self._read(module, record=False)
 
     def _read(self, module: str, record: bool = True) -> Optional[bytes]:
         path = self.paths[module]
@@ -120,23 +157,39 @@ class RepoFiles:
         """Reads every file once, as bytes: returns the modules to parse first (those that can hold a
         Dataset, a loader or a Lightning worker seed) and notes which mention torch and workers."""
         seeds = []
+        heads: Dict[str, List[tuple]] = {}
         for module in self.paths:
             data = self._read(module)
             if data is None:
                 self._facts[module] = None
                 continue
+            if len(data) <= self._bytes_budget:
+                self._bytes[module] = data
+                self._bytes_budget -= len(data)
             if b"torch" in data:
                 self.mentions_torch = True
             if b"worker" in data:
                 self.worker_modules.append(module)
-            if any(token in data for token in PREFILTER):
+            if any(token in data for token in PREFILTER) or b"datasets" in data and _LIBRARY_DATASETS.search(data):
+                seeds.append(module)
+            if b"class" in data:
+                heads[module] = _CLASS_LINE.findall(data)
+                if b"Dataset" in data and b" as " in data:  # import Dataset as Base; class X(Base)
+                    heads[module] += [(alias, b"Dataset") for alias in _DATASET_ALIAS.findall(data)]
+        names, loaders = _dataset_classes(heads.values())
+        chosen = set(seeds)
+        for module in self.paths:
+            if module in chosen or self._facts.get(module, True) is None:
+                continue
+            if any(name in names for name, _ in heads.get(module, ())) \
+                    or loaders and loaders & set(_WORD.findall(self.read(module) or b"")):
                 seeds.append(module)
         return seeds
 
     def facts(self, module: str) -> Optional[FileFacts]:
         if module in self._facts:
             return self._facts[module]
-        data = self._read(module)
+        data = self._bytes.pop(module, None) or self._read(module)
         result = None if data is None else self._parse(module, data)
         self._facts[module] = result
         return result

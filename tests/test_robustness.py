@@ -38,7 +38,7 @@ def test_coding_cookie_is_honoured(write_repo):
 
 
 def test_undecodable_file_is_an_error(write_repo):
-    root = write_repo({"train.py": BUGGY, "bad.py": b"# Dataset \xff\xfe\xfa\n"})
+    root = write_repo({"train.py": BUGGY, "bad.py": b"class Faces(Dataset):  # \xff\xfe\xfa\n    pass\n"})
     v = classify_repo(root)
     assert v.verdict == "affected"
     assert "undecodable" in errors_by_path(v)["bad.py"]
@@ -46,8 +46,9 @@ def test_undecodable_file_is_an_error(write_repo):
 
 def test_deep_nesting_does_not_crash(write_repo):
     # Both are beyond CPython's parser (and would segfault libcst's native one): recorded, never a crash.
-    root = write_repo({"train.py": BUGGY, "deep.py": "Dataset = " + "(" * 3000 + "1" + ")" * 3000 + "\n",
-                       "chain.py": "Dataset = 1" + " + 1" * 9000 + "\n"})
+    head = "class Deep(Dataset):\n    pass\n"  # a class line that makes each file worth parsing
+    root = write_repo({"train.py": BUGGY, "deep.py": head + "X = " + "(" * 3000 + "1" + ")" * 3000 + "\n",
+                       "chain.py": head + "X = 1" + " + 1" * 9000 + "\n"})
     v = classify_repo(root)
     assert v.verdict == "affected"
     assert set(errors_by_path(v)) == {"deep.py", "chain.py"}

@@ -1,0 +1,107 @@
+"""Which files are parsed: those that may define a Dataset or build a loader, found from bytes alone."""
+from survey.classify import classify_repo
+
+BASE = '''from torch.utils.data import Dataset
+
+
+class Base(Dataset):
+    def __len__(self):
+        return 64
+
+    def __getitem__(self, i):
+        return self.load(i)
+
+    def load(self, i):
+        return i
+'''
+
+# No token of a Dataset here: only the class line names Base, a Dataset of the repository.
+CROPS = '''import numpy as np
+from base import Base
+
+
+class Crops(Base):
+    def load(self, i):
+        return np.random.randint(0, 224)
+'''
+
+# The dataset is chosen by name at run time, so no loader names Crops.
+TRAIN = '''import crops
+from torch.utils.data import DataLoader
+
+
+def build(name):
+    return getattr(crops, name)()
+
+
+loader = DataLoader(build("Crops"), batch_size=8, num_workers=4)
+'''
+
+PROSE = '''"""Downloads the dataset used in the paper; every dataset lives under ./datasets/ once fetched."""
+import os
+
+
+def fetch(dataset_name):
+    return os.path.join("datasets", dataset_name)
+'''
+
+
+def test_subclass_of_a_repo_dataset_is_found_through_class_lines(write_repo):
+    root = write_repo({"base.py": BASE, "crops.py": CROPS, "train.py": TRAIN})
+    v = classify_repo(root)
+    assert v.verdict == "affected"
+    assert [(f.path, f.line) for f in v.findings if f.verdict == "affected"] == [("crops.py", 7)]
+
+
+def test_import_alias_of_dataset_is_followed(write_repo):
+    aliased = BASE.replace("import Dataset", "import Dataset as TorchData").replace("(Dataset)", "(TorchData)")
+    root = write_repo({"base.py": aliased.replace("def __getitem__", "def fetch_item"), "crops.py": CROPS,
+                       "train.py": TRAIN})
+    v = classify_repo(root)
+    # no __getitem__ any more: not a map-style dataset that draws per sample, but still a Dataset
+    assert v.verdict == "clean"
+
+
+def test_dataset_in_prose_and_names_is_not_parsed(write_repo):
+    root = write_repo({"base.py": BASE, "crops.py": CROPS, "train.py": TRAIN, "download.py": PROSE})
+    v = classify_repo(root)
+    assert v.verdict == "affected"
+    assert v.files == 4 and v.parsed == 3
+
+
+DATA = '''import numpy as np
+from torch.utils.data import DataLoader, Dataset
+
+
+class Noise(Dataset):
+    def __len__(self):
+        return 16
+
+    def __getitem__(self, i):
+        return np.random.rand()
+
+
+def train(workers):
+    return DataLoader(Noise(), num_workers=workers)
+'''
+
+MAIN = '''import data
+
+data.train(workers=4)
+'''
+
+MODEL = '''class Net:
+    def train(self, mode=True):
+        return self
+
+
+Net().train()
+'''
+
+
+def test_call_sites_of_a_common_name_are_looked_for_where_they_can_be(write_repo):
+    root = write_repo({"data.py": DATA, "main.py": MAIN, "model.py": MODEL})
+    v = classify_repo(root)
+    assert v.verdict == "affected"
+    assert "4" in v.findings[0].num_workers.split(", ")
+    assert v.parsed == 2  # data.py, and main.py for the value of workers; model.py's .train() is another train
