@@ -25,6 +25,7 @@ import builtins
 import hashlib
 import re
 import warnings
+from itertools import repeat
 from typing import Dict, List, Optional, Set, Tuple
 
 from . import names as N
@@ -94,36 +95,65 @@ class _Source:
         return len(self.lines[line - 1].encode("utf-8")[:offset].decode("utf-8", "replace"))
 
     def segment(self, node) -> str:
-        first, last = node.lineno, getattr(node, "end_lineno", None)
-        if last is None or first > len(self.lines):
+        if getattr(node, "end_lineno", None) is None:
             return ""
+        return self.span(node.lineno, node.col_offset, node.end_lineno, node.end_col_offset)
+
+    def span(self, first: int, start: int, last: int, end: int) -> str:
+        """Source text between two (line, UTF-8 byte offset) positions, as ast gives them."""
         lines = self.lines[first - 1:last]
         if not lines:
             return ""
-        end, start = node.end_col_offset, node.col_offset
         if self.ascii:
             lines[-1] = lines[-1][:end]
             lines[0] = lines[0][start:]
-        else:
-            lines[-1] = lines[-1].encode("utf-8")[:end].decode("utf-8", "replace")
-            lines[0] = lines[0].encode("utf-8")[start:].decode("utf-8", "replace") if len(lines) > 1 \
-                else lines[0].encode("utf-8")[start:end].decode("utf-8", "replace")
-            if len(lines) == 1:
-                return lines[0]
+            return "\n".join(lines)
+        if len(lines) == 1:
+            return lines[0].encode("utf-8")[start:end].decode("utf-8", "replace")
+        lines[-1] = lines[-1].encode("utf-8")[:end].decode("utf-8", "replace")
+        lines[0] = lines[0].encode("utf-8")[start:].decode("utf-8", "replace")
         return "\n".join(lines)
 
 
-_LEAVES = (ast.Name, ast.Constant, ast.alias, ast.Pass, ast.Break, ast.Continue, ast.Global, ast.Nonlocal)
+_LEAVES = frozenset({ast.Name, ast.Constant, ast.alias, ast.Pass, ast.Break, ast.Continue, ast.Global,
+                     ast.Nonlocal})
+
+# Children of the commonest nodes, written out (a generic walk over _fields is twice as slow); the order is
+# the source order, which the facts keep.
+_SHAPES = {
+    ast.Expr: lambda n: (n.value,),
+    ast.Attribute: lambda n: (n.value,),
+    ast.Call: lambda n: (n.func, *n.args, *[k.value for k in n.keywords]),
+    ast.Subscript: lambda n: (n.value, n.slice),
+    ast.BinOp: lambda n: (n.left, n.right),
+    ast.BoolOp: lambda n: n.values,
+    ast.UnaryOp: lambda n: (n.operand,),
+    ast.Compare: lambda n: (n.left, *n.comparators),
+    ast.Tuple: lambda n: n.elts,
+    ast.List: lambda n: n.elts,
+    ast.Set: lambda n: n.elts,
+    ast.Dict: lambda n: [*[k for k in n.keys if k is not None], *n.values],
+    ast.JoinedStr: lambda n: n.values,
+    ast.FormattedValue: lambda n: (n.value,) if n.format_spec is None else (n.value, n.format_spec),
+    ast.If: lambda n: (n.test, *n.body, *n.orelse),
+    ast.IfExp: lambda n: (n.test, n.body, n.orelse),
+    ast.Starred: lambda n: (n.value,),
+    ast.keyword: lambda n: (n.value,),
+    ast.Slice: lambda n: [x for x in (n.lower, n.upper, n.step) if x is not None],
+}
 
 
 def _children(node) -> List[ast.AST]:
-    """Child nodes that can hold a call, a scope or a binding (names and constants are most of a tree)."""
+    """Child nodes in source order."""
+    shape = _SHAPES.get(type(node))
+    if shape is not None:
+        return shape(node)
     out = []
     for name in _fields(type(node)):
         value = getattr(node, name, None)
         if isinstance(value, list):
-            out.extend(v for v in value if isinstance(v, ast.AST) and not isinstance(v, _LEAVES))
-        elif isinstance(value, ast.AST) and not isinstance(value, _LEAVES):
+            out.extend(v for v in value if isinstance(v, ast.AST))
+        elif isinstance(value, ast.AST):
             out.append(value)
     return out
 
@@ -165,12 +195,18 @@ class _Collector:
     def walk(self, tree: ast.Module) -> None:
         stack = [(node, self.root) for node in reversed(tree.body)]
         handlers = self._handlers
+        leaves = _LEAVES
         while stack:
             node, scope = stack.pop()
-            handler = handlers.get(type(node))
+            kind = type(node)
+            if kind in leaves:  # names and constants are most of a tree
+                continue
+            handler = handlers.get(kind)
             nested = handler(node, scope) if handler is not None else None
             if nested is None:
-                stack.extend((child, scope) for child in reversed(_children(node)))
+                children = _children(node)
+                if children:
+                    stack.extend(zip(reversed(children), repeat(scope)))
             else:
                 stack.extend(reversed(nested))
 
@@ -550,7 +586,7 @@ class _Evaluator:
             returns |= self.atoms(r, s)
         digest = ""
         if s.node is not None and s.name in _DIGESTED:
-            digest = _digest(s.node.body)
+            digest = _digest(self.source, s.node.body)
         fn = Function(
             qualname=s.qualname, name=s.name, cls=s.cls, params=tuple(s.params), line=s.line,
             draws=tuple(draws), calls=tuple(calls), seeds=tuple(seeds), returns=_sorted(returns),
@@ -585,19 +621,20 @@ class _Evaluator:
         return None
 
     def _seed_calls(self, node: ast.Call, s: _Scope, quals, line: int, col: int) -> List[Seed]:
-        args = _positional(node)
-        source = _sorted(self.atoms(args[0], s)) if args else ("t:entropy",)
+        def source():
+            args = _positional(node)
+            return _sorted(self.atoms(args[0], s)) if args else ("t:entropy",)
         if quals & N.NUMPY_GLOBAL_SEEDERS:
-            return [Seed(line, col, self.text(node), "global", source)]
+            return [Seed(line, col, self.text(node), "global", source())]
         if quals & N.PYTHON_SEEDERS:
-            return [Seed(line, col, self.text(node), "python", source)]
+            return [Seed(line, col, self.text(node), "python", source())]
         if quals & N.TORCH_SEEDERS:
-            return [Seed(line, col, self.text(node), "torch", source)]
+            return [Seed(line, col, self.text(node), "torch", source())]
         if isinstance(node.func, ast.Attribute) and node.func.attr == "seed" and not quals:
             obj = self.atoms(node.func.value, s)
             refs = tuple(sorted(a for a in obj if a.startswith(("self:", "wds:", "q:", "param:"))))
             if refs:
-                return [Seed(line, col, self.text(node), "object", source, refs)]
+                return [Seed(line, col, self.text(node), "object", source(), refs)]
         return []
 
     def _loader(self, node: ast.Call, s: _Scope, args, line: int, col: int) -> Loader:
@@ -739,13 +776,15 @@ def _kw_true(node: ast.Call, name: str) -> bool:
     return any(k.arg == name and isinstance(k.value, ast.Constant) and k.value.value is True for k in node.keywords)
 
 
-def _digest(body) -> str:
-    """Of the code's structure (comments, layout and positions left out), so reformatted copies still match."""
-    try:
-        dumped = "\n".join(ast.dump(stmt) for stmt in body)
-    except RecursionError:
-        return ""
-    return hashlib.blake2b(dumped.encode(), digest_size=8).hexdigest()
+_COMMENT = re.compile(r"#[^\n]*")
+
+
+def _digest(source: "_Source", body) -> str:
+    """Of the code with comments and layout left out, so reformatted or re-commented copies still match."""
+    first, last = body[0], body[-1]
+    text = source.span(first.lineno, first.col_offset, last.end_lineno, last.end_col_offset)
+    code = " ".join(_COMMENT.sub("", text).split())
+    return hashlib.blake2b(code.encode(), digest_size=8).hexdigest()
 
 
 def _sorted(atoms) -> Tuple[str, ...]:

@@ -98,3 +98,13 @@ def test_no_crash_on_real_code(root):
     v = classify_repo(root)
     assert v.verdict in ("affected", "flawed-seed", "seeded", "single-process", "clean", "no-dataset")
     assert v.files > 0
+
+
+def test_columns_and_evidence_count_characters_not_utf8_bytes(write_repo):
+    # ast reports byte offsets; an editor, flake8 and SARIF count characters
+    text = BUGGY.replace("        noise = np.random.rand()", "        tag, noise = 'été→', np.random.rand()")
+    v = classify_repo(write_repo({"train.py": text}))
+    (f,) = [f for f in v.findings if f.verdict == "affected"]
+    line = text.splitlines()[f.line - 1]
+    assert line[f.col - 1:].startswith("np.random.rand()")
+    assert f.rng_call.endswith(": np.random.rand()")
