@@ -45,6 +45,10 @@ def _parser() -> argparse.ArgumentParser:
     k = sub.add_parser("check", help="lint one project")
     k.add_argument("path", type=Path, metavar="PATH")
     k.add_argument("--format", choices=("text", "json", "sarif"), default="text")
+    fix = k.add_mutually_exclusive_group()
+    fix.add_argument("--fix", action="store_true",
+                     help="add a per-worker NumPy reseed to the loaders of SRV101 findings, then report the rest")
+    fix.add_argument("--diff", action="store_true", help="print the --fix changes as a unified diff, write nothing")
     return p
 
 
@@ -151,6 +155,20 @@ def _check(args) -> int:
         return 2
     v = classify_repo(args.path)
     findings = without_noqa(lint_findings(v), args.path)
+    if args.fix or args.diff:
+        from .fix import apply, plan_all
+        fixes = plan_all(args.path, lambda root: without_noqa(lint_findings(classify_repo(root)), root))
+        if args.diff:
+            for fix in fixes:
+                sys.stdout.write(fix.diff())
+            return 1 if fixes else 0
+        apply(args.path, fixes)
+        loaders = sum(f.loaders for f in fixes)
+        print(f"survey: fixed {loaders} loader{'s' * (loaders != 1)} in {len(fixes)} file{'s' * (len(fixes) != 1)}",
+              file=sys.stderr)
+        if fixes:
+            v = classify_repo(args.path)
+            findings = without_noqa(lint_findings(v), args.path)
     if args.format == "text":
         write_text(findings, v.errors, sys.stdout)
     elif args.format == "json":

@@ -46,10 +46,14 @@ def iter_python_files(root: Path) -> Iterator[Path]:
                     yield path
 
 
+def encoding(data: bytes) -> str:
+    """The file's encoding by PEP 263 (a coding cookie or a BOM, else UTF-8); raises SyntaxError."""
+    return tokenize.detect_encoding(io.BytesIO(data).readline)[0]
+
+
 def decode(data: bytes) -> str:
     """Source text honouring PEP 263 coding cookies; raises UnicodeDecodeError or SyntaxError."""
-    encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-    return data.decode(encoding)
+    return data.decode(encoding(data))
 
 
 def _python2_hint(text: str) -> str:
