@@ -8,9 +8,9 @@ over every .py file, the speed-up with --jobs, peak memory, and the projected CP
 then peak memory on one near-limit file and on a small and a 12x larger generated corpus (``--memory``: only that).
 """
 import ast
+import json
 import os
 import platform
-import resource
 import shutil
 import subprocess
 import sys
@@ -49,28 +49,35 @@ def ast_baseline(repos):
     return files, size, time.process_time() - t0
 
 
-def survey_run(repos, jobs):
-    cmd = [sys.executable, "-m", "survey", "classify", "--jobs", str(jobs), "--csv", os.devnull, *map(str, repos)]
+# Runs survey's CLI and reports, on stderr, the CPU it and its pool workers used and their peak memory.
+# Peak memory is VmHWM of /proc: ru_maxrss survives exec and would report this benchmark's own peak.
+_MEASURED = """
+import json, re, resource, sys, time
+from survey.cli import main
+rc = main(sys.argv[1:])
+def hwm():
+    with open("/proc/self/status") as f:
+        return int(re.search(r"VmHWM:\\s+(\\d+)", f.read()).group(1)) / 1024
+me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"cpu": me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime, "rss": hwm(),
+                  "workers_rss": kids.ru_maxrss / 1024}), file=sys.stderr)
+sys.exit(rc)
+"""
+
+
+def survey(args):
+    """(wall s, CPU s, peak RSS MB of the main process, of the largest pool worker) of one survey command."""
     t0 = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-c", _MEASURED, *args], capture_output=True, text=True)
     wall = time.perf_counter() - t0
     if proc.returncode != 0:
         raise SystemExit(proc.stderr[-2000:])
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return wall, usage
+    m = json.loads(proc.stderr.strip().splitlines()[-1])
+    return wall, m["cpu"], m["rss"], m["workers_rss"]
 
 
-_PEAK = ("import resource, sys; from survey.cli import main; rc = main(sys.argv[1:]); "
-         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr); sys.exit(rc)")
-
-
-def peak_rss(args):
-    """Peak RSS in MB and wall seconds of one `survey` command run in a fresh interpreter."""
-    t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-c", _PEAK, *args], capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise SystemExit(proc.stderr[-2000:])
-    return int(proc.stderr.strip().splitlines()[-1]) / 1024, time.perf_counter() - t0
+def survey_run(repos, jobs):
+    return survey(["classify", "--jobs", str(jobs), "--csv", os.devnull, *map(str, repos)])
 
 
 def huge_files(tmp: Path):
@@ -88,7 +95,7 @@ def huge_files(tmp: Path):
     data = tmp / "huge_literal"
     data.mkdir()
     rows = ",\n".join(f"    [{k}, {k + 1}.5, 'row{k}']" for k in range(MAX_FILE_BYTES // 25))
-    text = f"# Dataset rows for torch\nTABLE = [\n{rows}"
+    text = f"import torch\n\n\nclass Rows(torch.utils.data.Dataset):\n    pass\n\n\nTABLE = [\n{rows}"
     (data / "table.py").write_text(text[:text.rindex(",", 0, MAX_FILE_BYTES - 100)] + "\n]\n")
     return [repo, data]
 
@@ -113,14 +120,14 @@ def memory():
         tmp = Path(tmp)
         for repo in huge_files(tmp):
             size = sum(p.stat().st_size for p in repo.rglob("*.py")) / 1e6
-            rss, wall = peak_rss(["classify", "--jobs", "1", "--csv", os.devnull, str(repo)])
+            wall, _, rss, _ = survey(["classify", "--jobs", "1", "--csv", os.devnull, str(repo)])
             print(f"one {size:.2f} MB file ({repo.name}): {wall:.1f} s, peak RSS {rss:.0f} MB")
         small = generated_corpus(tmp / "small", 1)
         large = generated_corpus(tmp / "large", 12)
-        rss_small, wall_small = peak_rss(["classify", "--jobs", "1", "--csv", os.devnull, *map(str, small)])
-        rss_large, wall_large = peak_rss(["classify", "--jobs", "1", "--csv", os.devnull, *map(str, large)])
+        wall_small, _, rss_small, _ = survey(["classify", "--jobs", "1", "--csv", os.devnull, *map(str, small)])
+        wall_large, cpu_large, rss_large, _ = survey(["classify", "--jobs", "1", "--csv", os.devnull, *map(str, large)])
         print(f"generated corpus: {len(small)} repositories {wall_small:.1f} s, peak RSS {rss_small:.0f} MB; "
-              f"{len(large)} repositories {wall_large:.1f} s ({(wall_large - 0.3) / len(large) * 1000:.0f} ms each), "
+              f"{len(large)} repositories {wall_large:.1f} s ({cpu_large / len(large) * 1000:.1f} ms CPU each), "
               f"peak RSS {rss_large:.0f} MB")
 
 
@@ -131,16 +138,14 @@ def main(roots):
     print(f"machine: {platform.machine()} {os.cpu_count()} cores, python {platform.python_version()}")
     print(f"corpus: {len(repos)} repositories, {files} .py files, {size / 1e6:.1f} MB ({', '.join(map(str, roots))})")
     print(f"ast.parse: {ast_cpu:.1f} s CPU, {files / ast_cpu:.0f} files/s, {size / 1e6 / ast_cpu:.1f} MB/s")
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    wall1, after = survey_run(repos, 1)
-    cpu1 = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    wall1, cpu1, rss1, _ = survey_run(repos, 1)
     print(f"survey classify --jobs 1: {wall1:.1f} s wall, {cpu1:.1f} s CPU, {files / wall1:.0f} files/s, "
-          f"{size / 1e6 / wall1:.1f} MB/s; ratio to ast.parse {wall1 / ast_cpu:.2f}; peak RSS {after.ru_maxrss / 1024:.0f} MB")
+          f"{size / 1e6 / wall1:.1f} MB/s; ratio to ast.parse {wall1 / ast_cpu:.2f}; peak RSS {rss1:.0f} MB")
     jobs = os.cpu_count() or 1
     if jobs > 1:
-        wall_n, after_n = survey_run(repos, jobs)
-        print(f"survey classify --jobs {jobs}: {wall_n:.1f} s wall, speed-up {wall1 / wall_n:.2f}x; "
-              f"peak RSS per process {after_n.ru_maxrss / 1024:.0f} MB")
+        wall_n, cpu_n, rss_n, workers_n = survey_run(repos, jobs)
+        print(f"survey classify --jobs {jobs}: {wall_n:.1f} s wall, {cpu_n:.1f} s CPU, speed-up {wall1 / wall_n:.2f}x; "
+              f"peak RSS {rss_n:.0f} MB main, {workers_n:.0f} MB largest worker")
     per_repo = cpu1 / len(repos)
     print(f"projection: {per_repo * 1000:.0f} ms CPU per repository here -> {per_repo * 100_000 / 3600:.1f} CPU-hours "
           f"for 100k repositories of this size")

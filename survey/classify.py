@@ -1,6 +1,7 @@
 """One repository in, one verdict out: facts, linking, judgement, torch pins."""
 from __future__ import annotations
 
+import gc
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional
@@ -12,6 +13,7 @@ from .pins import find_pins, torch_era
 from .sources import RepoFiles, iter_python_files
 
 # Flaws that replace PyTorch's own per-worker NumPy seeding, so they show on every torch version.
+_GC_THRESHOLD = 50_000
 _OVERRIDING = ("SRV201", "SRV202", "SRV203", "SRV205", "SRV206")
 
 
@@ -57,6 +59,12 @@ def classify_repo(root: Path, name: Optional[str] = None, cache: Optional[Dict[s
 
 
 def _classify_item(item):
+    """The unit of work of every executor (in process, pool worker, Dask worker)."""
+    # The analysis makes many short-lived, acyclic objects while the facts cache holds many long-lived
+    # ones; at the default threshold the cyclic collector rescans that cache so often that it costs a
+    # third of the run (26.8 s -> 18 s CPU on the site-packages benchmark). Refcounting frees nearly all.
+    if gc.get_threshold()[0] < _GC_THRESHOLD:
+        gc.set_threshold(_GC_THRESHOLD, 50, 100)
     path, name = item
     return classify_repo(Path(path), name)
 
