@@ -40,7 +40,6 @@ _DIGESTED = frozenset(N.PER_SAMPLE_METHODS) | {"__call__", "forward"}
 _SOURCE_TAGS = frozenset({"t:torch_seed", "t:worker_seed", "t:torch_draw", "t:entropy", "t:worker_id",
                           "t:get_state", "t:index"})
 _CONST = (ast.JoinedStr, ast.Compare)
-_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _SKIPPED_FIELDS = frozenset({"ctx", "op", "ops", "type_comment"})
 
 
