@@ -83,7 +83,7 @@ def survey_run(repos, jobs):
 def huge_files(tmp: Path):
     """Repositories whose one file is just under the analyser's size limit: dense code, and a data literal."""
     repo = tmp / "huge_code"
-    repo.mkdir()
+    repo.mkdir(parents=True)
     block = ("class Set{i}(Dataset):\n    def __getitem__(self, i):\n        x = np.random.rand(3) * {i}\n"
              "        return [x + k for k in range(8)]\n\n")
     body = "import numpy as np\nfrom torch.utils.data import Dataset, DataLoader\n\n"
@@ -122,6 +122,13 @@ def memory():
             size = sum(p.stat().st_size for p in repo.rglob("*.py")) / 1e6
             wall, _, rss, _ = survey(["classify", "--jobs", "1", "--csv", os.devnull, str(repo)])
             print(f"one {size:.2f} MB file ({repo.name}): {wall:.1f} s, peak RSS {rss:.0f} MB")
+        many = tmp / "many_huge"
+        many.mkdir()
+        dense = (huge_files(tmp / "one")[0] / "data.py").read_text()
+        for n in range(30):
+            (many / f"part{n}.py").write_text(dense)
+        wall, _, rss, _ = survey(["classify", "--jobs", "1", "--csv", os.devnull, str(many)])
+        print(f"one repository of 30 such files ({30 * len(dense) / 1e6:.0f} MB): {wall:.1f} s, peak RSS {rss:.0f} MB")
         small = generated_corpus(tmp / "small", 1)
         large = generated_corpus(tmp / "large", 12)
         wall_small, _, rss_small, _ = survey(["classify", "--jobs", "1", "--csv", os.devnull, *map(str, small)])

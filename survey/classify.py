@@ -8,9 +8,9 @@ from typing import Dict, Iterator, List, Optional
 
 from .judge import judge_repo
 from .link import RESOLUTION_BUDGET, Index
-from .model import FileError, FileFacts, RepoVerdict
+from .model import FileError, RepoVerdict
 from .pins import find_pins, torch_era
-from .sources import RepoFiles, iter_python_files
+from .sources import FactsCache, RepoFiles, iter_python_files
 
 # Flaws that replace PyTorch's own per-worker NumPy seeding, so they show on every torch version.
 _GC_THRESHOLD = 50_000
@@ -26,7 +26,7 @@ def effective(verdict: str, rng_kind: str, codes, era: str) -> str:
     return {"old": "yes", "new": "no"}.get(era, "unknown")
 
 
-def classify_repo(root: Path, name: Optional[str] = None, cache: Optional[Dict[str, FileFacts]] = None) -> RepoVerdict:
+def classify_repo(root: Path, name: Optional[str] = None, cache: Optional[FactsCache] = None) -> RepoVerdict:
     root = Path(root)
     repo = RepoFiles(root, cache)
     seeds = repo.scan()

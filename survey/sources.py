@@ -28,6 +28,10 @@ SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", "__pycache__", ".v
 # prose, paths and variable names, in most files of an ML repository, is not enough.
 PREFILTER = (b"DataLoader", b"__getitem__", b"__iter__", b"seed_everything")
 BYTES_KEPT = 64_000_000
+# Functions and classes parsed per repository at most: their facts (and what judging them builds) stay in
+# memory while a repository is judged. PyTorch's own package needs about 6,000, an ML project a few hundred;
+# a file of generated code can hold 15,000 in 1 MB.
+PARSE_BUDGET = 40_000
 # Patterns start with a literal, which Python's re searches for quickly; a leading \\b would make it try
 # every position (five times slower than the byte scan they refine).
 _CLASS_LINE = re.compile(rb"class[ \t]+(\w+)[ \t]*\(([^)]*)\)")  # also in prose: only costs a parse
@@ -89,24 +93,31 @@ def _dataset_classes(heads) -> Tuple[Set[bytes], Set[bytes]]:
 
 class FactsCache(OrderedDict):
     """Facts by file content (and path), least recently used dropped first: forks and vendored copies of a
-    file are parsed once per process, and memory stays bounded however many repositories pass through."""
+    file are parsed once per process. Bounded by the source bytes behind the entries (facts take 3 to 15
+    times their source), so memory stays bounded whatever passes through."""
 
-    def __init__(self, maxsize: int = 2_000):
+    def __init__(self, max_bytes: int = 8_000_000):
         super().__init__()
-        self.maxsize = maxsize
+        self.max_bytes = max_bytes
+        self.size = 0
+        self._sizes: Dict[str, int] = {}
 
     def __getitem__(self, key):
         value = super().__getitem__(key)
         self.move_to_end(key)
         return value
 
-    def __setitem__(self, key, value):
+    def put(self, key: str, value, size: int) -> None:
+        if key in self or size > self.max_bytes:
+            return
         super().__setitem__(key, value)
-        if len(self) > self.maxsize:
-            self.popitem(last=False)
+        self._sizes[key] = size
+        self.size += size
+        while self.size > self.max_bytes:
+            old, _ = self.popitem(last=False)
+            self.size -= self._sizes.pop(old)
 
 
-# one per process: consecutive repositories of a parallel run are similar in size, which is where forks sit
 SHARED_CACHE = FactsCache()
 
 
@@ -127,6 +138,8 @@ class RepoFiles:
         # bytes of unparsed files kept from the scan for call-site lookups, up to a budget per repository
         self._bytes: Dict[str, bytes] = {}
         self._bytes_budget = BYTES_KEPT
+        self._parsed_units = 0
+        self.over_budget = False
 
     def is_loaded(self, module: str) -> bool:
         return module in self._facts
@@ -193,8 +206,17 @@ class RepoFiles:
     def facts(self, module: str) -> Optional[FileFacts]:
         if module in self._facts:
             return self._facts[module]
+        if self._parsed_units >= PARSE_BUDGET:
+            if not self.over_budget:
+                self.errors.append(FileError(".", f"parsing stopped after {PARSE_BUDGET} functions and classes; "
+                                                  "the verdict comes from what was parsed"))
+            self.over_budget = True
+            self._facts[module] = None
+            return None
         data = self._bytes.pop(module, None) or self._read(module)
         result = None if data is None else self._parse(module, data)
+        if result is not None:
+            self._parsed_units += len(result.functions) + len(result.classes)
         self._facts[module] = result
         return result
 
@@ -220,7 +242,7 @@ class RepoFiles:
         except ValueError as exc:
             self.errors.append(FileError(rel, f"skipped: {exc}"))
             return None
-        self.cache[key] = result
+        self.cache.put(key, result, len(data))
         return result
 
     @property

@@ -108,3 +108,24 @@ def test_columns_and_evidence_count_characters_not_utf8_bytes(write_repo):
     line = text.splitlines()[f.line - 1]
     assert line[f.col - 1:].startswith("np.random.rand()")
     assert f.rng_call.endswith(": np.random.rand()")
+
+
+def test_parsing_stops_at_the_budget_with_a_reason(write_repo, monkeypatch):
+    # facts stay in memory while a repository is judged: a repository of huge files must not exhaust it
+    monkeypatch.setattr(sources, "PARSE_BUDGET", 10)
+    filler = "class Block{n}(Dataset):\n    def __getitem__(self, i):\n        return i\n" * 1
+    root = write_repo({"a_train.py": BUGGY, **{f"b{n}.py": "from torch.utils.data import Dataset\n" + filler.format(n=n) * 8
+                                                for n in range(5)}})
+    v = classify_repo(root)
+    assert v.verdict == "affected"
+    assert "parsing stopped after" in errors_by_path(v)["."]
+    assert v.parsed < v.files
+
+
+def test_facts_cache_is_bounded_by_source_bytes():
+    cache = sources.FactsCache(max_bytes=1_000)
+    for n in range(50):
+        cache.put(f"k{n}", object(), 100)
+    assert len(cache) == 10 and cache.size == 1_000 and "k49" in cache and "k39" not in cache
+    cache.put("huge", object(), 5_000)
+    assert "huge" not in cache
