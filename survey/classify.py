@@ -86,12 +86,15 @@ def classify_many(items, jobs: int = 1, scheduler: Optional[str] = None, ordered
     else:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
             futures = {i: pool.submit(_classify_item, items[i]) for i in largest_first(items)}
-            if ordered:
-                for i in range(len(items)):
-                    yield futures.pop(i).result()
-            else:
-                for future in as_completed(futures.values()):
-                    yield future.result()
+            for future in arrival(futures, ordered, as_completed):
+                yield future.result()
+
+
+def arrival(by_index: Dict[int, object], ordered: bool, as_completed) -> Iterator:
+    """The futures of items 0..n-1 in the items' order, or as they complete (``as_completed`` of the pool)."""
+    if not ordered:
+        return as_completed(by_index.values())
+    return (by_index.pop(i) for i in range(len(by_index)))
 
 
 def largest_first(items) -> List[int]:

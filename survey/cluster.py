@@ -6,6 +6,7 @@ file system), as a cluster for a 100k-repository survey would have.
 """
 from __future__ import annotations
 
+from functools import partial
 from typing import Iterator, List, Tuple
 
 from .model import RepoVerdict
@@ -18,16 +19,9 @@ def classify_on_cluster(items: List[Tuple[str, str]], scheduler: str, order: Lis
         from distributed import Client, as_completed
     except ImportError:  # the extra is optional
         raise SystemExit("survey: --scheduler needs Dask: pip install 'survey[dask]'") from None
-    from .classify import _classify_item
+    from .classify import _classify_item, arrival
     with Client(scheduler, set_as_default=False) as client:
         submitted = client.map(_classify_item, [(str(items[i][0]), items[i][1]) for i in order], pure=False)
-        if ordered:
-            by_item = dict(zip(order, submitted))
-            for i in range(len(items)):
-                future = by_item.pop(i)
-                yield future.result()
-                future.release()
-        else:
-            for future in as_completed(submitted, loop=client.loop):
-                yield future.result()
-                future.release()
+        for future in arrival(dict(zip(order, submitted)), ordered, partial(as_completed, loop=client.loop)):
+            yield future.result()
+            future.release()

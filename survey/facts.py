@@ -91,7 +91,13 @@ class _Source:
     def column(self, line: int, offset: int) -> int:
         if self.ascii or line > len(self.lines):
             return offset
-        return len(self.lines[line - 1].encode("utf-8")[:offset].decode("utf-8", "replace"))
+        return len(self._cut(self.lines[line - 1], 0, offset))
+
+    def _cut(self, line: str, start: int, end: Optional[int] = None) -> str:
+        """A line between two UTF-8 byte offsets (character offsets are the same for ASCII)."""
+        if self.ascii:
+            return line[start:end]
+        return line.encode("utf-8")[start:end].decode("utf-8", "replace")
 
     def segment(self, node) -> str:
         if getattr(node, "end_lineno", None) is None:
@@ -103,15 +109,9 @@ class _Source:
         lines = self.lines[first - 1:last]
         if not lines:
             return ""
-        if self.ascii:
-            lines[-1] = lines[-1][:end]
-            lines[0] = lines[0][start:]
-            return "\n".join(lines)
         if len(lines) == 1:
-            return lines[0].encode("utf-8")[start:end].decode("utf-8", "replace")
-        lines[-1] = lines[-1].encode("utf-8")[:end].decode("utf-8", "replace")
-        lines[0] = lines[0].encode("utf-8")[start:].decode("utf-8", "replace")
-        return "\n".join(lines)
+            return self._cut(lines[0], start, end)
+        return "\n".join([self._cut(lines[0], start), *lines[1:-1], self._cut(lines[-1], 0, end)])
 
 
 _LEAVES = frozenset({ast.Name, ast.Constant, ast.alias, ast.Pass, ast.Break, ast.Continue, ast.Global,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Dict, Iterable, List, Set, Tuple
 
@@ -64,10 +64,11 @@ def plan(root: Path, findings: Iterable[Finding]) -> List[FileFix]:
     fixes = []
     for path, lines in sorted(loader_lines(findings).items()):
         data = (Path(root) / path).read_bytes()
-        before = decode(data)
+        enc = encoding(data)
+        before = data.decode(enc)
         after, count = fix_source(before, lines)
         if count:
-            fixes.append(FileFix(path, before, after, count, encoding(data)))
+            fixes.append(FileFix(path, before, after, count, enc))
     return fixes
 
 
@@ -78,7 +79,7 @@ def plan_all(root: Path, findings_of: Callable[[Path], List[Finding]], rounds: i
     root = Path(root)
     with tempfile.TemporaryDirectory(prefix="survey-fix-") as tmp:
         work = Path(tmp)
-        originals: Dict[str, bytes] = {}
+        originals: Dict[str, FileFix] = {}  # each file's first fix: its text before any
         for path in iter_python_files(root):
             rel = path.relative_to(root).as_posix()
             (work / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -89,14 +90,11 @@ def plan_all(root: Path, findings_of: Callable[[Path], List[Finding]], rounds: i
             if not fixes:
                 break
             for fix in fixes:
-                originals.setdefault(fix.path, (root / fix.path).read_bytes())
+                originals.setdefault(fix.path, fix)
                 counts[fix.path] = counts.get(fix.path, 0) + fix.loaders
             apply(work, fixes)
-        out = []
-        for rel, data in sorted(originals.items()):
-            after = decode((work / rel).read_bytes())
-            out.append(FileFix(rel, decode(data), after, counts[rel], encoding(data)))
-        return out
+        return [replace(first, after=decode((work / rel).read_bytes()), loaders=counts[rel])
+                for rel, first in sorted(originals.items())]
 
 
 def apply(root: Path, fixes: Iterable[FileFix]) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field, replace
-from functools import partial
+from functools import cached_property, partial
 from typing import Callable, Dict, FrozenSet, List, Optional, Set, Tuple
 
 from . import names as N
@@ -59,19 +59,19 @@ class LoaderInfo:
     wif_text: str
     wif_unresolved: bool
     persistent: bool
-    _counted: Optional[Tuple[Set[str], List[str]]] = None
 
     # Counting workers can chase a value up several callers (each parse of their files): done only for
     # loaders of a dataset that draws NumPy randomness, most loaders never need it.
+    @cached_property
+    def _counted(self) -> Tuple[Set[str], List[str]]:
+        return self.count()
+
     @property
     def workers(self) -> Set[str]:
-        if self._counted is None:
-            self._counted = self.count()
         return self._counted[0]
 
     @property
     def workers_how(self) -> List[str]:
-        self.workers
         return self._counted[1]
 
     @property
@@ -88,10 +88,6 @@ class SeedJudgement:
     ok: bool
     code: str
     seed: str
-
-
-def _counted(workers: Set[str], how: List[str]) -> Tuple[Set[str], List[str]]:
-    return workers, how
 
 
 def _path_of(ix: Index, qualname: str) -> str:
@@ -242,9 +238,9 @@ class Judge:
         if "num_workers" in args:
             count = partial(self.v.workers, args["num_workers"], ctx)
         elif loader.kwargs_unknown:
-            count = partial(_counted, {"unknown"}, ["unresolved **kwargs"])
+            count = lambda: ({"unknown"}, ["unresolved **kwargs"])  # noqa: E731
         else:
-            count = partial(_counted, {"zero"}, ["absent"])
+            count = lambda: ({"zero"}, ["absent"])  # noqa: E731
         wif, wif_text, unresolved = [], "", False
         if "worker_init_fn" in args:
             atoms = args["worker_init_fn"]

@@ -246,15 +246,16 @@ class Index:
         # A call site can resolve to a method of class X only if its file spells X (X.m(...), an import of X,
         # super() in a subclass of X): requiring X spares parsing every file that says "get" or "__init__".
         facts = self.defining_module(qualname)
-        if facts is not None and any(k.qualname == owner for k in facts.classes):
+        method = facts is not None and any(k.qualname == owner for k in facts.classes)
+        if method:
             owner_name = owner.rpartition(".")[2]
             tokens = (owner_name,) if name.startswith("__") else (owner_name, name)
-            spelled = lambda data: all(t.encode() in data for t in tokens)  # noqa: E731
         else:
             tokens = (owner, name)
-            spelled = _call_site_pattern(owner.rpartition(".")[2], name)
         if tokens not in self._names_loaded:
             self._names_loaded.add(tokens)
+            spelled = (lambda data: all(t.encode() in data for t in tokens)) if method \
+                else _call_site_pattern(owner.rpartition(".")[2], name)
             naming = [m for m in self.repo.unloaded() if spelled(self.repo.read(m) or b"")]
             # a name that many files mention (a common helper) is left to the files parsed already
             for module in naming if len(naming) <= _MAX_CALLER_FILES else ():
