@@ -53,9 +53,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _crawl(args) -> int:
-    from .crawl import CrawlOptions, Crawler, clean_partials, register_dir
-    from .progress import Progress
-    from .store import Catalog
+    from .crawl.github import CrawlOptions, Crawler, clean_partials, register_dir
+    from .crawl.progress import Progress
+    from .crawl.store import Catalog
     with Catalog(args.db) as catalog:
         if args.from_dir:
             if not args.from_dir.is_dir():
@@ -83,9 +83,9 @@ def _crawl(args) -> int:
 
 
 def _classify_db(args) -> int:
-    from .classify import classify_many
-    from .output import write_csv
-    from .store import Catalog
+    from .analysis.batch import classify_many
+    from .analysis.serialize import write_csv
+    from .crawl.store import Catalog
     with Catalog(args.db) as catalog:
         records = list(catalog.pending("downloaded"))
         items = [(r.source_path, r.full_name) for r in records]
@@ -106,8 +106,8 @@ def _classify_db(args) -> int:
 
 
 def _classify(args) -> int:
-    from .classify import classify_many
-    from .output import write_csv, write_json
+    from .analysis.batch import classify_many
+    from .analysis.serialize import write_csv, write_json
     if args.db:
         return _classify_db(args)
     if not args.paths:
@@ -134,7 +134,7 @@ def _classify(args) -> int:
 
 
 def _report(args) -> int:
-    from .report import build, write
+    from .report.tables import build, write
     if not args.db.is_file():
         print(f"survey: {args.db}: no such catalog (run survey crawl and survey classify first)", file=sys.stderr)
         return 2
@@ -148,15 +148,17 @@ def _report(args) -> int:
 
 
 def _check(args) -> int:
-    from .classify import classify_repo, without_noqa
-    from .output import lint_findings, sarif, verdict_json, write_text
+    from .analysis.classify import classify_repo
+    from .analysis.serialize import verdict_json
+    from .lint.noqa import without_noqa
+    from .lint.output import lint_findings, sarif, write_text
     if not args.path.is_dir():
         print(f"survey: {args.path}: not a directory", file=sys.stderr)
         return 2
     v = classify_repo(args.path)
     findings = without_noqa(lint_findings(v), args.path)
     if args.fix or args.diff:
-        from .fix import apply, plan_all
+        from .lint.fix import apply, plan_all
         fixes = plan_all(args.path, lambda root: without_noqa(lint_findings(classify_repo(root)), root))
         if args.diff:
             for fix in fixes:

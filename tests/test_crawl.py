@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-import survey.snapshot as snapshot
-from survey.crawl import CrawlOptions, Crawler, register_dir
-from survey.store import Catalog
+import survey.crawl.snapshot as snapshot
+from survey.crawl.github import CrawlOptions, Crawler, register_dir
+from survey.crawl.store import Catalog
 from ghserver import FakeGitHub, make_tarball, repo_item
 
 BUGGY = b"import numpy as np\nfrom torch.utils.data import Dataset, DataLoader\n\n\nclass D(Dataset):\n" \

@@ -8,10 +8,10 @@ import sys
 
 import pytest
 
-from survey.classify import classify_repo
+from survey.analysis.classify import classify_repo
 from survey.cli import main
-from survey.fix import apply, fix_source, plan
-from survey.output import lint_findings
+from survey.lint.fix import apply, fix_source, plan
+from survey.lint.output import lint_findings
 from conftest import FIXTURES, TESTS
 from test_oracle import RUNNABLE
 

@@ -1,7 +1,7 @@
 """Every fixture repository gets exactly its hand-checked row."""
 import pytest
 
-from survey.classify import classify_repo
+from survey.analysis.classify import classify_repo
 from conftest import FIXTURES, expected_rows
 
 ROWS = expected_rows()

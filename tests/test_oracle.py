@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from survey.pins import find_pins, torch_era
+from survey.analysis.pins import find_pins, torch_era
 from conftest import FIXTURES, TESTS, expected_rows
 
 ROWS = expected_rows()

@@ -1,6 +1,6 @@
 import pytest
 
-from survey.pins import admits, find_pins, torch_era
+from survey.analysis.pins import admits, find_pins, torch_era
 
 
 @pytest.mark.parametrize("files, pins, era", [

@@ -1,5 +1,5 @@
 """Which files are parsed: those that may define a Dataset or build a loader, found from bytes alone."""
-from survey.classify import classify_repo
+from survey.analysis.classify import classify_repo
 
 BASE = '''from torch.utils.data import Dataset
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import matplotlib.image as mpimg
 import pytest
 
-from survey.model import Finding, RepoVerdict
-from survey.report import build, wilson, write
-from survey.store import Catalog, RepoMeta
+from survey.analysis.model import Finding, RepoVerdict
+from survey.report.tables import build, wilson, write
+from survey.crawl.store import Catalog, RepoMeta
 
 HOSTILE = "evil/<script>document.title='pwned'</script>"
 

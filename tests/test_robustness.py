@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-import survey.sources as sources
-from survey.classify import classify_repo
+import survey.analysis.sources as sources
+from survey.analysis.classify import classify_repo
 from conftest import FIXTURES
 
 BUGGY = (FIXTURES / "global_getitem" / "train.py").read_text()

@@ -1,7 +1,7 @@
 import re
 from pathlib import Path
 
-from survey.rules import RULES, markdown_table
+from survey.analysis.rules import RULES, markdown_table
 
 README = Path(__file__).parent.parent / "README.md"
 
@@ -9,7 +9,7 @@ README = Path(__file__).parent.parent / "README.md"
 def test_readme_rule_table_is_generated_from_the_rules():
     text = README.read_text()
     block = re.search(r"<!-- rules:start -->\n(.*?)\n<!-- rules:end -->", text, re.S).group(1)
-    assert block == markdown_table(), "regenerate with: python -m survey.rules"
+    assert block == markdown_table(), "regenerate with: python -m survey.analysis.rules"
 
 
 def test_every_message_states_problem_then_fix():

@@ -12,8 +12,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator, List, Optional
 
-from . import __version__
-from .model import RepoVerdict
+from .. import __version__
+from ..analysis.model import RepoVerdict
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS windows (

@@ -1,39 +1,11 @@
-"""Writers: CSV rows and JSON for surveys; flake8-style text, JSON and SARIF 2.1.0 for the linter."""
+"""The linter's writers: flake8-style text and SARIF 2.1.0 (JSON is the verdict's own, ``analysis.serialize``)."""
 from __future__ import annotations
 
-import csv
-import json
-from dataclasses import asdict
-from typing import IO, Iterable, List
+from typing import IO, List
 
-from . import __version__
-from .model import Finding, RepoVerdict
-from .rules import BUG_VERDICTS, RULES
-
-CSV_COLUMNS = ["repo", "verdict", "rng_kind", "torch_pin", "effective", "findings", "errors"]
-
-
-def write_csv(verdicts: Iterable[RepoVerdict], out: IO[str]) -> None:
-    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    for v in verdicts:
-        writer.writerow(v.row())
-        out.flush()
-
-
-def verdict_json(v: RepoVerdict) -> dict:
-    data = v.row()
-    data["files"] = v.files
-    data["parsed"] = v.parsed
-    data["findings_detail"] = [asdict(f) for f in v.findings]
-    data["errors_detail"] = [asdict(e) for e in v.errors]
-    return data
-
-
-def write_json(verdicts: Iterable[RepoVerdict], out: IO[str]) -> None:
-    json.dump([verdict_json(v) for v in verdicts], out, indent=2)
-    out.write("\n")
-
+from .. import __version__
+from ..analysis.model import Finding, RepoVerdict
+from ..analysis.rules import BUG_VERDICTS, RULES
 
 def lint_findings(v: RepoVerdict) -> List[Finding]:
     """What the linter reports: bugs only, one line per place."""

@@ -9,7 +9,9 @@ from __future__ import annotations
 from functools import partial
 from typing import Iterator, List, Tuple
 
+from .classify import classify_item
 from .model import RepoVerdict
+from .order import arrival
 
 
 def classify_on_cluster(items: List[Tuple[str, str]], scheduler: str, order: List[int],
@@ -19,9 +21,8 @@ def classify_on_cluster(items: List[Tuple[str, str]], scheduler: str, order: Lis
         from distributed import Client, as_completed
     except ImportError:  # the extra is optional
         raise SystemExit("survey: --scheduler needs Dask: pip install 'survey[dask]'") from None
-    from .classify import _classify_item, arrival
     with Client(scheduler, set_as_default=False) as client:
-        submitted = client.map(_classify_item, [(str(items[i][0]), items[i][1]) for i in order], pure=False)
+        submitted = client.map(classify_item, [(str(items[i][0]), items[i][1]) for i in order], pure=False)
         for future in arrival(dict(zip(order, submitted)), ordered, partial(as_completed, loop=client.loop)):
             yield future.result()
             future.release()

@@ -14,7 +14,7 @@ from typing import Dict, Tuple
 
 import pandas as pd
 
-from .pins import admits
+from ..analysis.pins import admits
 
 BUG = ("affected", "flawed-seed")
 WITH_WORKERS = ("affected", "flawed-seed", "seeded")
@@ -182,7 +182,7 @@ def build(db: Path) -> Report:
 
 
 def write(report: Report, out: Path) -> Path:
-    from .report_html import render
+    from .html import render
     out.mkdir(parents=True, exist_ok=True)
     repos = report.repos.copy()
     repos["created_at"] = repos["created_at"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")

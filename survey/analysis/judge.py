@@ -16,7 +16,7 @@ from functools import cached_property, partial
 from typing import Callable, Dict, FrozenSet, List, Optional, Set, Tuple
 
 from . import names as N
-from .facts import dataloader_arguments
+from .evaluate import dataloader_arguments
 from .link import Ctx, Index, bind
 from .model import Draw, Finding, Function, Klass, Loader, Seed, worst
 from .rules import message

@@ -19,8 +19,8 @@ from typing import Callable, Dict, Iterable, List, Set, Tuple
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from .model import Finding
-from .sources import decode, encoding, iter_python_files
+from ..analysis.model import Finding
+from ..analysis.sources import decode, encoding, iter_python_files
 
 HELPER = "seed_numpy_worker"
 _HELPER_CODE = f'''def {HELPER}(worker_id):

@@ -1,0 +1,277 @@
+"""The walk: one iterative, source-ordered pass over a file's tree, recording raw nodes per scope."""
+from __future__ import annotations
+
+import ast
+from itertools import repeat
+from typing import Dict, List, Tuple
+
+from .syntax import SourceText, argument_nodes, dotted, string_key
+
+
+_SKIPPED_FIELDS = frozenset({"ctx", "op", "ops", "type_comment"})
+
+
+class Scope:
+    __slots__ = ("kind", "qualname", "name", "cls", "parent", "params", "defaults", "self_name", "assigns",
+                 "calls", "returns", "attr_assigns", "defs", "is_static", "line", "node", "item_assigns")
+
+    def __init__(self, kind, qualname, name, parent, cls="", line=0):
+        self.kind = kind
+        self.qualname = qualname
+        self.name = name
+        self.parent = parent
+        self.cls = cls
+        self.params: List[str] = []
+        self.defaults: Dict[str, ast.expr] = {}
+        self.self_name = ""
+        self.assigns: Dict[str, list] = {}
+        self.item_assigns: Dict[str, list] = {}
+        self.calls: List[Tuple[ast.Call, int, int]] = []
+        self.returns: List[ast.expr] = []
+        self.attr_assigns: List[Tuple[ast.expr, str, ast.expr, int, int]] = []
+        self.defs: Dict[str, str] = {}
+        self.is_static = False
+        self.line = line
+        self.node = None
+
+
+_LEAVES = frozenset({ast.Name, ast.Constant, ast.alias, ast.Pass, ast.Break, ast.Continue, ast.Global,
+                     ast.Nonlocal})
+
+
+# Children of the commonest nodes, written out (a generic walk over _fields is twice as slow); the order is
+# the source order, which the facts keep.
+_SHAPES = {
+    ast.Expr: lambda n: (n.value,),
+    ast.Attribute: lambda n: (n.value,),
+    ast.Call: lambda n: (n.func, *n.args, *[k.value for k in n.keywords]),
+    ast.Subscript: lambda n: (n.value, n.slice),
+    ast.BinOp: lambda n: (n.left, n.right),
+    ast.BoolOp: lambda n: n.values,
+    ast.UnaryOp: lambda n: (n.operand,),
+    ast.Compare: lambda n: (n.left, *n.comparators),
+    ast.Tuple: lambda n: n.elts,
+    ast.List: lambda n: n.elts,
+    ast.Set: lambda n: n.elts,
+    ast.Dict: lambda n: [*[k for k in n.keys if k is not None], *n.values],
+    ast.JoinedStr: lambda n: n.values,
+    ast.FormattedValue: lambda n: (n.value,) if n.format_spec is None else (n.value, n.format_spec),
+    ast.If: lambda n: (n.test, *n.body, *n.orelse),
+    ast.IfExp: lambda n: (n.test, n.body, n.orelse),
+    ast.Starred: lambda n: (n.value,),
+    ast.keyword: lambda n: (n.value,),
+    ast.Slice: lambda n: [x for x in (n.lower, n.upper, n.step) if x is not None],
+}
+
+
+def _children(node) -> List[ast.AST]:
+    """Child nodes in source order."""
+    shape = _SHAPES.get(type(node))
+    if shape is not None:
+        return shape(node)
+    out = []
+    for name in _fields(type(node)):
+        value = getattr(node, name, None)
+        if isinstance(value, list):
+            out.extend(v for v in value if isinstance(v, ast.AST))
+        elif isinstance(value, ast.AST):
+            out.append(value)
+    return out
+
+
+_FIELD_CACHE: Dict[type, Tuple[str, ...]] = {}
+
+
+def _fields(cls) -> Tuple[str, ...]:
+    fields = _FIELD_CACHE.get(cls)
+    if fields is None:
+        fields = _FIELD_CACHE[cls] = tuple(f for f in cls._fields if f not in _SKIPPED_FIELDS)
+    return fields
+
+
+class Collector:
+    """Records raw nodes per scope in one iterative, source-ordered walk; atoms are evaluated afterwards.
+
+    Decorators, default values, annotations and class bases belong to the enclosing scope (that is where
+    Python evaluates them); bodies belong to the new one."""
+
+    def __init__(self, module: str, is_package: bool, source: SourceText):
+        self.module = module
+        self.package = module if is_package else module.rpartition(".")[0]
+        self.source = source
+        self.root = Scope("module", module + ".<module>", "<module>", None)
+        self.scopes: List[Scope] = [self.root]
+        self.classes: List[Tuple[Scope, ast.ClassDef, int]] = []
+        self.lambdas: Dict[int, str] = {}
+        self.star_imports: List[str] = []
+        self._handlers = {
+            ast.Import: self._import, ast.ImportFrom: self._import_from, ast.ClassDef: self._class,
+            ast.FunctionDef: self._function, ast.AsyncFunctionDef: self._function, ast.Lambda: self._lambda,
+            ast.Assign: self._assign, ast.AnnAssign: self._ann_assign, ast.AugAssign: self._aug_assign,
+            ast.NamedExpr: self._aug_assign, ast.For: self._for, ast.AsyncFor: self._for,
+            ast.comprehension: self._for, ast.withitem: self._with_item, ast.Return: self._return,
+            ast.Call: self._call,
+        }
+
+    def walk(self, tree: ast.Module) -> None:
+        stack = [(node, self.root) for node in reversed(tree.body)]
+        handlers = self._handlers
+        leaves = _LEAVES
+        while stack:
+            node, scope = stack.pop()
+            kind = type(node)
+            if kind in leaves:  # names and constants are most of a tree
+                continue
+            handler = handlers.get(kind)
+            nested = handler(node, scope) if handler is not None else None
+            if nested is None:
+                children = _children(node)
+                if children:
+                    stack.extend(zip(reversed(children), repeat(scope)))
+            else:
+                stack.extend(reversed(nested))
+
+    # -- helpers -------------------------------------------------------------------------------------
+    def _pos(self, node) -> Tuple[int, int]:
+        return node.lineno, self.source.column(node.lineno, node.col_offset) + 1
+
+    @staticmethod
+    def _bind(scope: Scope, name: str, value) -> None:
+        scope.assigns.setdefault(name, []).append(value)
+
+    def _bind_target(self, scope: Scope, target, value) -> None:
+        if isinstance(target, ast.Name):
+            self._bind(scope, target.id, value)
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            for el in target.elts:
+                self._bind_target(scope, el, value)
+        elif isinstance(target, ast.Starred):
+            self._bind_target(scope, target.value, value)
+        elif isinstance(target, ast.Attribute):
+            line, col = self._pos(target)
+            scope.attr_assigns.append((target.value, target.attr, value, line, col))
+        elif isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
+            key = string_key(target)
+            if key is not None:
+                scope.item_assigns.setdefault(target.value.id, []).append((key, value))
+
+    def _resolve_relative(self, node: ast.ImportFrom) -> str:
+        mod = node.module or ""
+        level = node.level or 0
+        if not level:
+            return mod
+        base = self.package.split(".") if self.package else []
+        if level > 1:
+            base = base[: len(base) - (level - 1)] if level - 1 <= len(base) else []
+        return ".".join([p for p in base if p] + ([mod] if mod else []))
+
+    # -- imports -------------------------------------------------------------------------------------
+    def _import(self, node: ast.Import, scope: Scope):
+        for alias in node.names:
+            if alias.asname:
+                self._bind(scope, alias.asname, ("import", alias.name))
+            else:
+                top = alias.name.split(".")[0]
+                self._bind(scope, top, ("import", top))
+        return []
+
+    def _import_from(self, node: ast.ImportFrom, scope: Scope):
+        base = self._resolve_relative(node)
+        for alias in node.names:
+            if alias.name == "*":
+                self.star_imports.append(base)
+                continue
+            self._bind(scope, alias.asname or alias.name, ("import", f"{base}.{alias.name}" if base else alias.name))
+        return []
+
+    # -- scopes --------------------------------------------------------------------------------------
+    def _class(self, node: ast.ClassDef, parent: Scope):
+        qual = child_qualname(parent, node.name)
+        parent.defs[node.name] = qual
+        scope = Scope("class", qual, node.name, parent, cls=qual, line=node.lineno)
+        self.scopes.append(scope)
+        self.classes.append((scope, node, node.lineno))
+        outer = [*node.decorator_list, *node.bases, *node.keywords]
+        return [(n, parent) for n in outer] + [(n, scope) for n in node.body]
+
+    def _function(self, node, parent: Scope):
+        qual = child_qualname(parent, node.name)
+        parent.defs[node.name] = qual
+        cls = parent.qualname if parent.kind == "class" else ""
+        scope = Scope("function", qual, node.name, parent, cls=cls, line=node.lineno)
+        scope.node = node
+        scope.is_static = any(dotted(d) == "staticmethod" for d in node.decorator_list)
+        self._params(scope, node.args)
+        if cls and scope.params and not scope.is_static:
+            scope.self_name = scope.params[0]
+        self.scopes.append(scope)
+        outer = [*node.decorator_list, *argument_nodes(node.args)]
+        if node.returns is not None:
+            outer.append(node.returns)
+        return [(n, parent) for n in outer] + [(n, scope) for n in node.body]
+
+    def _lambda(self, node: ast.Lambda, parent: Scope):
+        line, col = self._pos(node)
+        qual = f"{parent.qualname if parent.kind != 'module' else self.module}.<lambda:{line}:{col}>"
+        self.lambdas[id(node)] = qual
+        scope = Scope("function", qual, "<lambda>", parent, line=line)
+        self._params(scope, node.args)
+        scope.returns.append(node.body)
+        self.scopes.append(scope)
+        return [(n, parent) for n in argument_nodes(node.args)] + [(node.body, scope)]
+
+    @staticmethod
+    def _params(scope: Scope, args: ast.arguments) -> None:
+        positional = [*args.posonlyargs, *args.args]
+        for a in positional:
+            scope.params.append(a.arg)
+        for a, default in zip(positional[len(positional) - len(args.defaults):], args.defaults):
+            scope.defaults[a.arg] = default
+        for a, default in zip(args.kwonlyargs, args.kw_defaults):
+            scope.params.append(a.arg)
+            if default is not None:
+                scope.defaults[a.arg] = default
+        for star in (args.vararg, args.kwarg):
+            if star is not None:
+                scope.params.append(star.arg)
+
+    # -- statements ----------------------------------------------------------------------------------
+    def _assign(self, node: ast.Assign, scope: Scope):
+        for t in node.targets:
+            self._bind_target(scope, t, node.value)
+
+    def _ann_assign(self, node: ast.AnnAssign, scope: Scope):
+        if node.value is not None:
+            self._bind_target(scope, node.target, node.value)
+
+    def _aug_assign(self, node, scope: Scope):
+        self._bind_target(scope, node.target, node.value)
+
+    def _for(self, node, scope: Scope):
+        self._bind_target(scope, node.target, node.iter)
+
+    def _with_item(self, node: ast.withitem, scope: Scope):
+        if node.optional_vars is not None:
+            self._bind_target(scope, node.optional_vars, node.context_expr)
+
+    def _return(self, node: ast.Return, scope: Scope):
+        if node.value is not None:
+            scope.returns.append(node.value)
+
+    def _call(self, node: ast.Call, scope: Scope):
+        line, col = self._pos(node)
+        scope.calls.append((node, line, col))
+
+
+def enclosing_class(s: Scope) -> str:
+    while s is not None:
+        if s.kind == "class":
+            return s.qualname
+        s = s.parent
+    return ""
+
+
+def child_qualname(parent: Scope, name: str) -> str:
+    if parent.kind == "module":
+        return parent.qualname.replace(".<module>", "") + "." + name
+    return parent.qualname + "." + name
