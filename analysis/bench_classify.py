@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from survey.sources import MAX_FILE_BYTES, iter_python_files  # noqa: E402
+from survey.analysis.sources import MAX_FILE_BYTES, iter_python_files  # noqa: E402
 
 
 def repositories(roots):

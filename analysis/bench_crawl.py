@@ -17,8 +17,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from ghserver import FakeGitHub, repo_item  # noqa: E402
 
-from survey.crawl import CrawlOptions, Crawler  # noqa: E402
-from survey.store import Catalog  # noqa: E402
+from survey.crawl.github import CrawlOptions, Crawler  # noqa: E402
+from survey.crawl.store import Catalog  # noqa: E402
 
 
 def main(n: int) -> None:

@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from survey.report import build, write  # noqa: E402
-from survey.store import Catalog  # noqa: E402
+from survey.report.tables import build, write  # noqa: E402
+from survey.crawl.store import Catalog  # noqa: E402
 
 VERDICTS = ["affected"] * 30 + ["flawed-seed"] * 8 + ["seeded"] * 10 + ["single-process"] * 7 + ["clean"] * 25 + \
     ["no-dataset"] * 20

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from survey.report import BUG, WITH_WORKERS, wilson  # noqa: E402
+from survey.report.tables import BUG, WITH_WORKERS, wilson  # noqa: E402
 
 STUDY = {"scanned": 100_000, "share": 0.95}
 
