@@ -64,3 +64,14 @@ def test_modules_stay_small():
     long = {str(p.relative_to(PACKAGE)): n for p in PACKAGE.rglob("*.py")
             if (n := len(p.read_text(encoding="utf-8").splitlines())) > 600}
     assert not long, long
+
+
+_ATOM_LITERAL = __import__("re").compile(r"""["'](q|i|self|wds|param|arg|key|kv|fn|t|rng|lib|loader):|["']s!""")
+
+
+def test_atoms_are_spelled_in_one_module():
+    # every kind of value the analysis passes around is defined in analysis/atoms.py; a prefix literal
+    # anywhere else is a second definition that the next new kind of atom would miss
+    spelled = [f"{p.relative_to(PACKAGE)}:{i}" for p in PACKAGE.rglob("*.py") if p.name != "atoms.py"
+               for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if _ATOM_LITERAL.search(line)]
+    assert not spelled, spelled

@@ -7,6 +7,7 @@ import hashlib
 import re
 from typing import Dict, List, Optional, Set, Tuple
 
+from . import atoms as A
 from . import names as N
 from .model import Call, Draw, Function, Loader, Seed
 from .syntax import SourceText, arg_values, call_arguments, keyword_is_true, literal_str, positional, string_key
@@ -19,14 +20,7 @@ _TEXT_LIMIT = 160
 _MAX_DEPTH = 20
 
 
-_POINTER_ATOMS = ("q:", "i:", "self:", "wds:", "param:", "fn:")
-
-
 _DIGESTED = frozenset(N.PER_SAMPLE_METHODS) | {"__call__", "forward"}
-
-
-_SOURCE_TAGS = frozenset({"t:torch_seed", "t:worker_seed", "t:torch_draw", "t:entropy", "t:worker_id",
-                          "t:get_state", "t:index"})
 
 
 _CONST = (ast.JoinedStr, ast.Compare)
@@ -51,7 +45,7 @@ class Evaluator:
         if key in self._cache:
             return self._cache[key]
         if key in self._active or depth > _MAX_DEPTH:
-            return frozenset({"t:other"})
+            return frozenset({A.OTHER})
         self._active.add(key)
         try:
             out = frozenset(self._atoms(node, scope, depth + 1))
@@ -62,20 +56,20 @@ class Evaluator:
 
     def _atoms(self, node, scope: Scope, d: int) -> Set[str]:
         if isinstance(node, tuple) and node[0] == "import":
-            return {"q:" + node[1]}
+            return {A.qual(node[1])}
         if isinstance(node, ast.Constant):
             value = node.value
             if value is True:
-                return {"t:const", "t:true"}
+                return {A.CONST, A.TRUE}
             if value is False:
-                return {"t:const", "t:false"}
+                return {A.CONST, A.FALSE}
             if value is None:
-                return {"t:none"}
+                return {A.NONE}
             if isinstance(value, int):
-                return {f"t:int:{value}", "t:const"}
-            return {"t:const"}
+                return {A.integer(value), A.CONST}
+            return {A.CONST}
         if isinstance(node, _CONST):
-            return {"t:const"}
+            return {A.CONST}
         if isinstance(node, ast.Name):
             return self.name_atoms(node.id, scope, d)
         if isinstance(node, ast.Attribute):
@@ -86,27 +80,27 @@ class Evaluator:
             base = self.atoms(node.value, scope, d)
             key = string_key(node)
             if key is not None:
-                picked = {a.split("=", 1)[1] for a in base if a.startswith(f"kv:{key}=")}
+                picked = {A.entry_parts(a)[1] for a in base if A.is_entry_of(a, key)}
                 if picked:
                     return picked
-                return {f"key:{key}"} | {a for a in base if a.startswith("t:") and a != "t:dict"}
-            return {a for a in base if not a.startswith("kv:") and a != "t:dict"}
+                return {A.key(key)} | {a for a in base if A.is_tag(a) and a != A.DICT}
+            return {a for a in base if not A.is_entry(a) and a != A.DICT}
         if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
             out: Set[str] = set()
             for el in node.elts:
                 out |= self.atoms(el, scope, d)
             return out
         if isinstance(node, ast.Dict):
-            out = {"t:dict"}
+            out = {A.DICT}
             for key_node, value in zip(node.keys, node.values):
                 vals = self.atoms(value, scope, d)
                 if key_node is None:  # {**other}
                     out |= vals
                     continue
-                out |= {a for a in vals if a.startswith(_POINTER_ATOMS)}
+                out |= {a for a in vals if A.is_pointer(a)}
                 key = literal_str(key_node)
                 if key is not None:
-                    out |= {f"kv:{key}={a}" for a in vals if not a.startswith("kv:")}
+                    out |= {A.entry(key, a) for a in vals if not A.is_entry(a)}
             return out
         if isinstance(node, ast.BinOp):
             return set(self.atoms(node.left, scope, d) | self.atoms(node.right, scope, d))
@@ -120,14 +114,15 @@ class Evaluator:
         if isinstance(node, ast.IfExp):
             return set(self.atoms(node.body, scope, d) | self.atoms(node.orelse, scope, d))
         if isinstance(node, ast.Lambda):
-            return {"fn:" + self.c.lambdas[id(node)]} if id(node) in self.c.lambdas else {"t:other"}
+            return {A.function(self.c.lambdas[id(node)])} if id(node) in self.c.lambdas else {A.OTHER}
         if isinstance(node, (ast.Await, ast.Starred, ast.NamedExpr)):
             return set(self.atoms(node.value, scope, d))
         if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp)):
             return set(self.atoms(node.elt, scope, d))
         if isinstance(node, ast.DictComp):
             return set(self.atoms(node.value, scope, d))
-        return {"t:other"}
+        return {A.OTHER}
+
     def name_atoms(self, name: str, origin: Scope, d: int) -> Set[str]:
         s = origin
         while s is not None:
@@ -136,91 +131,90 @@ class Evaluator:
                 continue
             if name in s.params:
                 if s is not origin:
-                    return {"t:other"}
+                    return {A.OTHER}
                 if name == s.self_name:
-                    return {"self"}
-                out = {"param:" + name}
+                    return {A.SELF}
+                out = {A.param(name)}
                 if s.name == "__getitem__" and s.cls and len(s.params) > 1 and name == s.params[1]:
-                    out.add("t:index")
+                    out.add(A.INDEX)
                 if name in s.defaults:
                     dflt = self.atoms(s.defaults[name], s.parent, d)
-                    out |= {("t:rng_default" if a == "t:rng_ctor" else a) for a in dflt if not a.startswith("s!")}
+                    out |= {(A.RNG_DEFAULT if a == A.RNG_CTOR else a) for a in dflt if not A.is_seed(a)}
                 return out
             if name in s.defs:
-                return {"q:" + s.defs[name].replace(".<module>", "")}
+                return {A.qual(s.defs[name].replace(".<module>", ""))}
             if name in s.assigns:
                 values = s.assigns[name]
                 imports = [v for v in values if isinstance(v, tuple)]
                 if imports:
-                    return {"q:" + v[1] for v in imports}
+                    return {A.qual(v[1]) for v in imports}
                 if s.kind == "module" and s is not origin:
-                    return {f"q:{self.c.module}.{name}"}
+                    return {A.qual(f"{self.c.module}.{name}")}
                 out = set()
                 for v in values:
                     out |= self.atoms(v, s, d)
                 for key, v in s.item_assigns.get(name, ()):
-                    out |= {f"kv:{key}={a}" for a in self.atoms(v, s, d) if not a.startswith("kv:")}
+                    out |= {A.entry(key, a) for a in self.atoms(v, s, d) if not A.is_entry(a)}
                 return out
             s = s.parent
         if self.c.star_imports and name not in _BUILTINS:
-            return {f"q:{m}.{name}" for m in self.c.star_imports}
-        return {"q:" + name}
+            return {A.qual(f"{m}.{name}") for m in self.c.star_imports}
+        return {A.qual(name)}
 
     def call_atoms(self, node: ast.Call, scope: Scope, d: int) -> Set[str]:
         callee = self.atoms(node.func, scope, d)
         out: Set[str] = set()
         for a in callee:
-            if a.startswith("q:"):
-                out |= self._known_call(a[2:], node, scope, d)
-            elif a.startswith(("self:", "wds:", "fn:", "param:", "i:")):
-                out.add("i:" + a)
-            elif a.startswith("t:") and a not in ("t:rng_ctor", "t:rng_default", "t:dict", "t:worker_info",
-                                                  "t:worker_dataset"):
+            if A.is_qual(a):
+                out |= self._known_call(A.qual_name(a), node, scope, d)
+            elif A.calls_something(a):
+                out.add(A.result(a))
+            elif A.is_tag(a) and a not in A.STRUCTURAL and a not in (A.WORKER_INFO, A.WORKER_DATASET):
                 out.add(a)  # tensor.item(), .astype(...) keep the nature of what they convert
-        return out or {"t:other"}
+        return out or {A.OTHER}
 
     def _known_call(self, q: str, node: ast.Call, scope: Scope, d: int) -> Set[str]:
         args = positional(node)
         if q in N.RNG_CONSTRUCTORS:
-            seed = self.atoms(args[0], scope, d) if args else frozenset({"t:entropy"})
+            seed = self.atoms(args[0], scope, d) if args else frozenset({A.ENTROPY})
             if q == "numpy.random.Generator" and not args:
-                seed = frozenset({"t:entropy"})
-            return {"t:rng_ctor"} | {"s!" + a for a in seed if not a.startswith(("s!", "kv:"))}
+                seed = frozenset({A.ENTROPY})
+            return {A.RNG_CTOR} | {A.seeded_with(a) for a in seed if not (A.is_seed(a) or A.is_entry(a))}
         if q in N.BIT_GENERATORS:
-            return set(self.atoms(args[0], scope, d)) if args else {"t:entropy"}
+            return set(self.atoms(args[0], scope, d)) if args else {A.ENTROPY}
         if q in N.TORCH_SEED_CALLS:
-            return {"t:torch_seed"}
+            return {A.TORCH_SEED}
         if q.startswith(N.TORCH_DRAW_PREFIXES):
-            return {"t:torch_draw"}
+            return {A.TORCH_DRAW}
         if q in N.ENTROPY_CALLS or q.startswith("secrets."):
-            return {"t:entropy"}
+            return {A.ENTROPY}
         if q in N.GET_WORKER_INFO:
-            return {"t:worker_info"}
+            return {A.WORKER_INFO}
         if q in N.CPU_COUNT_CALLS:
-            return {"t:cpu"}
+            return {A.CPU}
         if q == "numpy.random.get_state":
-            return {"t:get_state"}
+            return {A.GET_STATE}
         if q in N.PASS_THROUGH_BUILTINS or q.startswith("numpy.") and q.split(".")[-1] in (
                 "int32", "int64", "uint32", "uint64", "mod", "abs", "array", "asarray"):
             out: Set[str] = set()
             for a in arg_values(node):
                 out |= self.atoms(a, scope, d)
-            return out or {"t:const"}
+            return out or {A.CONST}
         if q == "dict":
-            out = {"t:dict"}
+            out = {A.DICT}
             for keyword, value in call_arguments(node):
                 vals = self.atoms(value, scope, d)
                 if keyword:
-                    out |= {f"kv:{keyword}={v}" for v in vals if not v.startswith("kv:")}
-                out |= {v for v in vals if v.startswith(("kv:",) + _POINTER_ATOMS)}
+                    out |= {A.entry(keyword, v) for v in vals if not A.is_entry(v)}
+                out |= {v for v in vals if A.is_entry(v) or A.is_pointer(v)}
             return out
-        out = {"i:q:" + q}
+        out = {A.instance(q)}
         if q.startswith(("time.", "datetime.")):
-            out.add("t:other")
+            out.add(A.OTHER)
         # Containers of callables (Compose([...]), partial(fn, ...), nn.Sequential(...)) carry what they hold,
         # and a function of a seed source (int.from_bytes(os.urandom(4)), hash(...)) is still that source.
         for a in arg_values(node):
-            out |= {v for v in self.atoms(a, scope, d) if v.startswith(_POINTER_ATOMS) or v in _SOURCE_TAGS}
+            out |= {v for v in self.atoms(a, scope, d) if A.is_pointer(v) or v in A.SEED_SOURCES}
         return out
 
     # -- facts ---------------------------------------------------------------------------------------
@@ -233,7 +227,7 @@ class Evaluator:
         lightning: List[int] = []
         for node, line, col in s.calls:
             callee = self.atoms(node.func, s)
-            quals = {a[2:] for a in callee if a.startswith("q:")}
+            quals = A.names_of(callee)
             args = tuple(self._call_args(node, s)) if _may_run_repo_code(callee, quals) else ()
             calls.append(Call(line, col, sorted_atoms(callee), args))
             if any(N.is_numpy_global_draw(q) for q in quals):
@@ -251,11 +245,11 @@ class Evaluator:
                 options.extend(self._argparse(node, s))
         for base, attr, value, line, col in s.attr_assigns:
             vals = self.atoms(value, s)
-            if "t:rng_ctor" in vals:
+            if A.RNG_CTOR in vals:
                 refs = _attr_atoms(self.atoms(base, s), attr, base)
-                target = tuple(sorted(a for a in refs if a.startswith(("self:", "wds:", "q:"))))
+                target = tuple(sorted(a for a in refs if A.is_holder(a)))
                 if target:
-                    source = sorted_atoms(a[2:] for a in vals if a.startswith("s!"))
+                    source = sorted_atoms(A.seeds_of(vals))
                     seeds.append(Seed(line, col, self.text(value), "object", source, target))
             if "worker" in attr.lower():
                 options.append((attr, vals))
@@ -289,23 +283,22 @@ class Evaluator:
 
     def _object_draw(self, node: ast.Call, s: Scope, line: int, col: int) -> Optional[Draw]:
         obj = self.atoms(node.func.value, s)
-        if any(a.startswith("q:numpy.random") or a.startswith(("q:random", "q:torch")) for a in obj):
+        if any(A.is_qual_under(a, "numpy.random", "random", "torch") for a in obj):
             return None
-        refs = tuple(sorted(a for a in obj if a.startswith(("self:", "wds:", "q:", "param:"))
-                            and not a.startswith("q:numpy")))
-        if "t:rng_default" in obj:
-            return Draw(line, col, self.text(node), "object", refs + ("t:rng_default",))
+        refs = tuple(sorted(a for a in obj if A.is_reference(a) and not A.is_qual_under(a, "numpy")))
+        if A.RNG_DEFAULT in obj:
+            return Draw(line, col, self.text(node), "object", refs + (A.RNG_DEFAULT,))
         if refs:
             return Draw(line, col, self.text(node), "object", refs)
-        if "t:rng_ctor" in obj:
+        if A.RNG_CTOR in obj:
             # built in this function: its own seed decides (entropy is fine, a constant or the index is not)
-            return Draw(line, col, self.text(node), "local", tuple(sorted(a[2:] for a in obj if a.startswith("s!"))))
+            return Draw(line, col, self.text(node), "local", tuple(sorted(A.seeds_of(obj))))
         return None
 
     def _seed_calls(self, node: ast.Call, s: Scope, quals, line: int, col: int) -> List[Seed]:
         def source():
             args = positional(node)
-            return sorted_atoms(self.atoms(args[0], s)) if args else ("t:entropy",)
+            return sorted_atoms(self.atoms(args[0], s)) if args else (A.ENTROPY,)
         if quals & N.NUMPY_GLOBAL_SEEDERS:
             return [Seed(line, col, self.text(node), "global", source())]
         if quals & N.PYTHON_SEEDERS:
@@ -314,7 +307,7 @@ class Evaluator:
             return [Seed(line, col, self.text(node), "torch", source())]
         if isinstance(node.func, ast.Attribute) and node.func.attr == "seed" and not quals:
             obj = self.atoms(node.func.value, s)
-            refs = tuple(sorted(a for a in obj if a.startswith(("self:", "wds:", "q:", "param:"))))
+            refs = tuple(sorted(a for a in obj if A.is_reference(a)))
             if refs:
                 return [Seed(line, col, self.text(node), "object", source(), refs)]
         return []
@@ -338,7 +331,7 @@ class Evaluator:
             pick = longs[0] if longs else (flags[0] if flags else "")
             dest = pick.lstrip("-").replace("-", "_")
         if dest and "worker" in dest.lower():
-            default = self.atoms(kw["default"], s) if "default" in kw else frozenset({"t:none"})
+            default = self.atoms(kw["default"], s) if "default" in kw else frozenset({A.NONE})
             yield dest, default
 
 
@@ -353,11 +346,11 @@ def dataloader_arguments(call_args) -> Tuple[Tuple[Tuple[str, Tuple[str, ...]], 
             if i < len(N.DATALOADER_POSITIONAL):
                 args.setdefault(N.DATALOADER_POSITIONAL[i], set()).update(atoms)
         elif key == "**":
-            kvs = [a for a in atoms if a.startswith("kv:")]
+            kvs = [a for a in atoms if A.is_entry(a)]
             for kv in kvs:
-                k, v = kv[3:].split("=", 1)
+                k, v = A.entry_parts(kv)
                 args.setdefault(k, set()).add(v)
-            unknown = unknown or (not kvs and "t:dict" not in atoms)
+            unknown = unknown or (not kvs and A.DICT not in atoms)
         elif key == "*":
             unknown = True
         else:
@@ -369,7 +362,7 @@ def _may_run_repo_code(callee, quals) -> bool:
     """Whether a call's arguments can matter: it may run repository code (and bind its parameters), build a
     loader or a library dataset. Calls of builtins, of numpy.* or os.path.* and of methods of unknown objects
     (``x.append``) cannot; their arguments are most of a file's atoms."""
-    if any(a.startswith(("self:", "wds:", "fn:", "param:", "i:")) for a in callee):
+    if any(A.calls_something(a) for a in callee):
         return True
     for q in quals:
         top = q.partition(".")[0]
@@ -385,21 +378,21 @@ def _attr_atoms(base, attr: str, base_node) -> Set[str]:
     out: Set[str] = set()
     module_ref = False
     for a in base:
-        if a.startswith("q:"):
-            out.add(f"{a}.{attr}")
+        if A.is_qual(a):
+            out.add(A.qual(f"{A.qual_name(a)}.{attr}"))
             module_ref = True
-        elif a == "self":
-            out.add("self:" + attr)
-        elif a.startswith(("self:", "wds:", "i:", "param:")) and "#" not in a:
-            out.add(f"{a}#{attr}")
-        elif a == "t:worker_info":
-            out.add({"seed": "t:worker_seed", "id": "t:worker_id", "dataset": "t:worker_dataset"}.get(attr, "t:other"))
-        elif a == "t:worker_dataset":
-            out.add("wds:" + attr)
-        elif a.startswith("t:") and a not in ("t:rng_ctor", "t:rng_default", "t:dict"):
+        elif a == A.SELF:
+            out.add(A.self_attr(attr))
+        elif A.can_take_member(a):
+            out.add(A.member(a, attr))
+        elif a == A.WORKER_INFO:
+            out.add(A.worker_info_attr(attr))
+        elif a == A.WORKER_DATASET:
+            out.add(A.worker_dataset_attr(attr))
+        elif A.is_tag(a) and a not in A.STRUCTURAL:
             out.add(a)
     if not module_ref and isinstance(base_node, (ast.Name, ast.Attribute, ast.Subscript)):
-        out.add("arg:" + attr)
+        out.add(A.attr_of_any(attr))
     return out
 
 

@@ -1,22 +1,8 @@
-"""Per-file facts: one pass over CPython's syntax tree, recording what the repository-level judgement needs.
+"""Per-file facts: what the repository-level judgement needs from one file, assembled from one walk.
 
-The tree comes from ``ast.parse`` (C speed, with line and column of every node); the walk is iterative, so
-deeply nested code costs no Python recursion. Expressions are summarised as *atoms*, strings saying what a
-value may be or derive from:
-
-- ``q:X`` the qualified name X (``q:numpy.random.rand``, ``q:pkg.data.MyDataset``); ``i:R`` the result of
-  calling R (``i:q:pkg.aug.Flip`` is a Flip instance);
-- ``self:A`` attribute A of self; ``wds:A`` attribute A of the worker's dataset (``get_worker_info().dataset``);
-  ``param:P`` parameter P of the enclosing function; ``fn:X`` a lambda or nested function;
-- ``arg:A`` attribute A of some object (``args.num_workers``); ``key:K`` a subscript by string key;
-  ``kv:K=atom`` a dict literal's entry;
-- ``t:...`` tags: ``t:int:N``, ``t:const``, ``t:none``, ``t:dict``, ``t:rng_ctor`` (an RNG built here, its seed
-  as ``s!atom``), ``t:rng_default`` (an RNG built as a default argument, so in the parent),
-  ``t:torch_seed``, ``t:worker_seed``, ``t:worker_id``, ``t:worker_info``, ``t:worker_dataset``,
-  ``t:torch_draw``, ``t:entropy``, ``t:get_state``, ``t:index``, ``t:cpu``, ``t:other``.
-
-Atoms are computed flow-insensitively per scope (a name may be any value it is ever assigned), which is
-what a reviewer would assume too: a loader built with ``num_workers=0 if debug else 8`` may have workers.
+The tree comes from ``ast.parse`` (C speed, with line and column of every node); ``walk`` records raw
+nodes per scope in one iterative pass (deeply nested code costs no Python recursion), and ``evaluate``
+summarises expressions as atoms (the vocabulary of ``atoms``) and builds the facts of ``model``.
 """
 from __future__ import annotations
 
@@ -25,8 +11,9 @@ import re
 import warnings
 from typing import Dict, List, Set, Tuple
 
-from .model import AttrSet, FileFacts, Klass
+from . import atoms as A
 from .evaluate import Evaluator, sorted_atoms
+from .model import AttrSet, FileFacts, Klass
 from .syntax import SourceText
 from .walk import Collector, Scope
 
@@ -104,7 +91,7 @@ def _klass(ev: Evaluator, scope: Scope, node: ast.ClassDef, line: int, own: List
     """``own``: the class's methods that have a self, whose ``self.x = ...`` are the instance attributes."""
     bases: Set[str] = set()
     for arg in node.bases:
-        bases |= {a for a in ev.atoms(arg, scope.parent) if a.startswith("q:")}
+        bases |= {a for a in ev.atoms(arg, scope.parent) if A.is_qual(a)}
     attrs: List[AttrSet] = []
     for name, values in scope.assigns.items():
         if any(isinstance(v, tuple) for v in values):

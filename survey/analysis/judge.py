@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property, partial
 from typing import Callable, Dict, FrozenSet, List, Optional, Set, Tuple
 
+from . import atoms as A
 from . import names as N
 from .evaluate import dataloader_arguments
 from .link import Ctx, Index, bind
@@ -22,7 +23,7 @@ from .model import Draw, Finding, Function, Klass, Loader, Seed, worst
 from .rules import message
 from .values import Values
 
-GOOD_SOURCES = frozenset({"t:torch_seed", "t:worker_seed", "t:torch_draw", "t:entropy", "t:other"})
+GOOD_SOURCES = frozenset({A.TORCH_SEED, A.WORKER_SEED, A.TORCH_DRAW, A.ENTROPY, A.OTHER})
 _MAX_STEPS = 400
 
 
@@ -31,7 +32,7 @@ class Candidate:
     name: str
     path: str
     line: int
-    key: str                                   # how loaders name it: "i:q:<class>", "lib:<name>", "loader:<n>"
+    key: str                                   # how loaders name it: A.instance, A.library_dataset, A.loader_key
     entries: List[Tuple[Function, Optional[Klass], bool, tuple]]
     dataset: Optional[Klass] = None
 
@@ -106,7 +107,7 @@ class Judge:
     # 1. datasets and their worker paths -------------------------------------------------------------
     def candidates(self, loaders: List[LoaderInfo]) -> List[Candidate]:
         ix = self.ix
-        loaded_classes = {t[4:] for info in loaders for t in info.targets if t.startswith("i:q:")}
+        loaded_classes = {c for info in loaders for c in A.instances_of(info.targets)}
         out: List[Candidate] = []
         seen: Set[str] = set()
         classes = list(ix.all_classes())
@@ -131,10 +132,10 @@ class Judge:
             if not any(fn.name == "__getitem__" or fn.name == "__iter__" for fn, *_ in entries):
                 # A subclass of a library dataset runs the transforms it hands to the library's __getitem__.
                 for attr in ("transform", "target_transform", "transforms"):
-                    for fn, kk, bound in self.v.called([f"self:{attr}"], Ctx(None, k)):
+                    for fn, kk, bound in self.v.called([A.self_attr(attr)], Ctx(None, k)):
                         entries.append((fn, kk, bound, ()))
             if entries or is_ds:
-                out.append(Candidate(k.qualname, _path_of(ix, k.qualname), k.line, "i:q:" + k.qualname, entries, k))
+                out.append(Candidate(k.qualname, _path_of(ix, k.qualname), k.line, A.instance(k.qualname), entries, k))
         out.extend(self._library_datasets())
         for n, info in enumerate(loaders):
             collate = [a for k, a in info.loader.args if k == "collate_fn"]
@@ -142,7 +143,7 @@ class Judge:
                 entries = [(fn, kk, b, ()) for fn, kk, b in self.v.called(collate[0], info.ctx)]
                 if entries:
                     out.append(Candidate(f"collate_fn of the loader at {info.where}", info.path, info.loader.line,
-                                         f"loader:{n}", entries))
+                                         A.loader_key(n), entries))
         return out
 
     def _loader_subclass_names(self) -> Set[str]:
@@ -156,7 +157,7 @@ class Judge:
         for facts in list(self.ix.repo.loaded()):
             for fn in facts.functions:
                 for call in fn.calls:
-                    names = [a[2:] for a in call.callee if a.startswith("q:") and "datasets" in a]
+                    names = [n for n in A.names_of(call.callee) if "datasets" in n]
                     hits = [self.ix.resolve(n) for n in names]
                     lib = [h.name for h in hits if h is not None and h.kind == "external"
                            and h.name.startswith(N.LIBRARY_DATASET_PREFIXES)]
@@ -170,7 +171,7 @@ class Judge:
                     if entries:
                         short = lib[0].rsplit(".", 1)[-1]
                         out.append(Candidate(f"{short} with a repo transform", facts.path, call.line,
-                                             "lib:" + lib[0], entries))
+                                             A.library_dataset(lib[0]), entries))
         return out
 
     def walk(self, entries, dataset: Optional[Klass]) -> WorkerPath:
@@ -216,9 +217,10 @@ class Judge:
             for call in fn.calls:
                 for atom in call.callee:
                     # resolving every callee would parse half of a large repository; names first
-                    if not atom.startswith("q:") or atom[2:] in N.DATALOADERS or atom.rsplit(".", 1)[-1] not in names:
+                    name = A.optional_qual_name(atom)
+                    if name is None or name in N.DATALOADERS or name.rsplit(".", 1)[-1] not in names:
                         continue
-                    hit = self.ix.resolve(atom[2:])
+                    hit = self.ix.resolve(name)
                     if hit is None or hit.kind != "class" or \
                             not set(self.ix.external_bases(hit.klass)) & N.DATALOADERS:
                         continue
@@ -229,12 +231,13 @@ class Judge:
         args = dict(loader.args)
         targets: Set[str] = set()
         for value in self.v.expand(args.get("dataset", ()), ctx):
-            if value.startswith("i:q:"):
-                hit = self.ix.resolve(value[4:])
+            if A.is_instance(value):
+                cls = A.instance_class(value)
+                hit = self.ix.resolve(cls)
                 if hit is not None and hit.kind == "class":
-                    targets.add("i:q:" + hit.name)
-                elif value[4:].startswith(N.LIBRARY_DATASET_PREFIXES):
-                    targets.add("lib:" + value[4:])
+                    targets.add(A.instance(hit.name))
+                elif cls.startswith(N.LIBRARY_DATASET_PREFIXES):
+                    targets.add(A.library_dataset(cls))
         if "num_workers" in args:
             count = partial(self.v.workers, args["num_workers"], ctx)
         elif loader.kwargs_unknown:
@@ -248,12 +251,12 @@ class Judge:
             wif = self.v.called(atoms, ctx)
             names = sorted({fn.qualname.rsplit(".", 1)[-1] for fn, _, _ in wif})
             wif_text = ", ".join(names) if names else ""
-            unresolved = not wif and bool(values - {"t:none"})
+            unresolved = not wif and bool(values - {A.NONE})
             if unresolved:
                 wif_text = "unresolved"
         elif loader.kwargs_unknown:
             unresolved, wif_text = False, ""
-        persistent = "t:true" in self.v.expand(args.get("persistent_workers", ()), ctx)
+        persistent = A.TRUE in self.v.expand(args.get("persistent_workers", ()), ctx)
         return LoaderInfo(loader, path, ctx, targets, count, wif, wif_text, unresolved, persistent)
 
     # 4. judgement ------------------------------------------------------------------------------------
@@ -262,12 +265,12 @@ class Judge:
         where = f"{path}:{seed.line}: {seed.text}"
         if src & GOOD_SOURCES:
             return SeedJudgement(True, "", where)
-        if "t:get_state" in src:
-            ok = persistent and "t:worker_id" in src
+        if A.GET_STATE in src:
+            ok = persistent and A.WORKER_ID in src
             return SeedJudgement(ok, "" if ok else "SRV203", where)
-        if "t:index" in src:
+        if A.INDEX in src:
             return SeedJudgement(False, "SRV206", where)
-        if "t:worker_id" in src:
+        if A.WORKER_ID in src:
             return SeedJudgement(persistent, "" if persistent else "SRV202", where)
         return SeedJudgement(False, "SRV201", where)
 
@@ -275,7 +278,7 @@ class Judge:
         entries = []
         for fn, klass, bound in info.wif:
             params = list(fn.params[1:] if bound and fn.params else fn.params)
-            binding = tuple((p, frozenset({"t:worker_id"} if i == 0 else {"t:const"})) for i, p in enumerate(params))
+            binding = tuple((p, frozenset({A.WORKER_ID} if i == 0 else {A.CONST})) for i, p in enumerate(params))
             entries.append((fn, klass, bound, binding))
         return self.walk(entries, dataset).seeds
 
@@ -299,8 +302,8 @@ class Judge:
         return [replace(f, fingerprint=path.fingerprint) for f in out]
 
     def _group_findings(self, cand, path, groups, local_seeds, loaders, lightning) -> List[Finding]:
-        if cand.key.startswith("loader:"):
-            mine = [loaders[int(cand.key[7:])]]
+        if A.is_loader_key(cand.key):
+            mine = [loaders[A.loader_index(cand.key)]]
         else:
             mine = [info for info in loaders if cand.key in info.targets or not info.targets]
         multi = [info for info in mine if info.multi]
@@ -400,7 +403,7 @@ def judge_repo(index: Index) -> Tuple[str, str, List[Finding]]:
     for f in findings:
         unique.setdefault((f.code, f.path, f.line, f.col, f.dataset), f)
     findings = sorted(unique.values(), key=lambda f: (f.path, f.line, f.col, f.code))
-    has_dataset = any(c.dataset is not None or c.key.startswith("lib:") for c in cands)
+    has_dataset = any(c.dataset is not None or A.is_library_dataset(c.key) for c in cands)
     if findings:
         verdict = worst(f.verdict for f in findings)
     else:

@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
 
+from . import atoms as A
 from . import names as N
 from .model import Call, FileFacts, Function, Klass
 from .sources import RepoFiles
@@ -164,7 +165,7 @@ class Index:
         """Repo base classes and external base names."""
         repo, external = [], []
         for atom in klass.bases:
-            hit = self.resolve(atom[2:])
+            hit = self.resolve(A.qual_name(atom))
             if hit is None:
                 continue
             if hit.kind == "class" and hit.klass is not klass:
@@ -265,7 +266,7 @@ class Index:
         # only callees spelled with the name are resolved: resolving all would parse everything
         for call, fn, atom in self._calls_named(name):
             if id(call) not in seen:
-                hit = self.resolve(atom[2:])
+                hit = self.resolve(A.qual_name(atom))
                 if hit is not None and hit.name == qualname:
                     seen.add(id(call))
                     out.append((call, fn))
@@ -279,7 +280,7 @@ class Index:
             for fn in facts.functions:
                 for call in fn.calls:
                     for atom in call.callee:
-                        if atom.startswith("q:"):
+                        if A.is_qual(atom):
                             self._calls_by_name.setdefault(atom.rsplit(".", 1)[-1], []).append((call, fn, atom))
         self._calls_indexed = len(loaded)
         return self._calls_by_name.get(name, [])

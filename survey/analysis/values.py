@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from typing import FrozenSet, List, Optional, Set, Tuple
 
+from . import atoms as A
 from .link import Ctx, Index, arg_for
 from .model import Function, Klass
 
 _DEPTH = 8
-RNG_TAGS = ("t:rng_ctor", "t:rng_default")
 
 
 class Values:
@@ -29,8 +29,8 @@ class Values:
 
     def _expand_one(self, atom: str, ctx: Ctx, depth: int) -> Set[str]:
         if depth > _DEPTH:
-            return {"t:other"}
-        if atom.startswith("t:") or atom.startswith(("arg:", "key:", "kv:", "s!")):
+            return {A.OTHER}
+        if A.is_plain(atom):
             return {atom}
         # Memoised per (atom, context): call-site resolution otherwise revisits the same chains
         # exponentially often in real repositories. A cycle in progress reads as unknown.
@@ -38,85 +38,85 @@ class Values:
         hit = self._memo.get(key)
         if hit is not None:
             return hit
-        self._memo[key] = {"t:other"}
+        self._memo[key] = {A.OTHER}
         out = frozenset(self._expand_uncached(atom, ctx, depth))
         self._memo[key] = out
         return out
 
     def _expand_uncached(self, atom: str, ctx: Ctx, depth: int) -> Set[str]:
         ix = self.ix
-        if atom.startswith("param:") and "#" not in atom:
-            name = atom[6:]
+        if A.is_param(atom):
+            name = A.param_name(atom)
             bound = ctx.bound(name)
             if bound is not None:
                 return set(bound)
             return self._call_site_values(name, ctx, depth)
-        if atom.startswith(("self:", "wds:")) and "#" not in atom:
-            klass = ctx.klass if atom.startswith("self:") else ctx.dataset
-            attr = atom.split(":", 1)[1]
+        if A.is_object_attr(atom):
+            klass = ctx.klass if A.is_self_attr(atom) else ctx.dataset
+            attr = A.attr_name(atom)
             if klass is None:
-                return {"t:other"}
+                return {A.OTHER}
             method = ix.method(klass, attr)
             if method is not None:
-                return {"q:" + method.qualname}
+                return {A.qual(method.qualname)}
             out: Set[str] = set()
             for owner, a in ix.attrs(klass, attr):
                 fn = ix.function(f"{owner.qualname}.{a.method}") if a.method != "<class>" else None
                 out |= self.expand(a.atoms, Ctx(fn, klass, dataset=ctx.dataset), depth + 1)
-            if out & set(RNG_TAGS):
-                out.add("rng:attr:" + attr)
-            return out or {"t:other"}
-        if "#" in atom:
-            base, method = atom.rsplit("#", 1)
+            if out & set(A.RNG_TAGS):
+                out.add(A.rng_attr(attr))
+            return out or {A.OTHER}
+        if A.is_member(atom):
+            base, method = A.member_parts(atom)
             out = set()
             for value in self._expand_one(base, ctx, depth + 1):
-                if value.startswith("i:q:"):
-                    k = ix.klass(value[4:])
+                if A.is_instance(value):
+                    k = ix.klass(A.instance_class(value))
                     fn = ix.method(k, method) if k is not None else None
                     if fn is not None:
-                        out.add("q:" + fn.qualname)
-            return out or {"t:other"}
-        if atom.startswith("q:"):
-            hit = ix.resolve(atom[2:])
+                        out.add(A.qual(fn.qualname))
+            return out or {A.OTHER}
+        if A.is_qual(atom):
+            hit = ix.resolve(A.qual_name(atom))
             if hit is None:
                 return {atom}
             if hit.kind == "variable":
                 if hit.rest:
-                    return {"arg:" + hit.rest[-1]}
+                    return {A.attr_of_any(hit.rest[-1])}
                 out = set(self.expand(hit.atoms, Ctx(), depth + 1))
-                if out & set(RNG_TAGS):
-                    out.add("rng:q:" + hit.name)
+                if out & set(A.RNG_TAGS):
+                    out.add(A.rng_variable(hit.name))
                 return out
-            return {"q:" + hit.name}
-        if atom.startswith("i:"):
-            inner = atom[2:]
+            return {A.qual(hit.name)}
+        if A.is_result(atom):
+            inner = A.result_of(atom)
             out = set()
             for value in self._expand_one(inner, ctx, depth + 1):
-                if value.startswith("q:"):
-                    hit = ix.resolve(value[2:])
+                if A.is_qual(value):
+                    hit = ix.resolve(A.qual_name(value))
                     if hit is not None and hit.kind == "function":
                         out |= self.expand(hit.function.returns, Ctx(hit.function, ix.class_of(hit.function)),
                                            depth + 1)
                     elif hit is not None and hit.kind == "class":
-                        out.add("i:q:" + hit.name)
+                        out.add(A.instance(hit.name))
                     else:
-                        out.add("i:" + value)
-                elif value.startswith("fn:"):
-                    fn = ix.function(value[3:])
+                        out.add(A.result(value))
+                elif A.is_function(value):
+                    fn = ix.function(A.function_key(value))
                     if fn is not None:
                         out |= self.expand(fn.returns, Ctx(fn), depth + 1)
-                elif value.startswith("i:q:"):
+                elif A.is_instance(value):
                     out.add(value)  # calling an instance: its __call__ result is unknown, keep the instance
-                elif value.startswith("t:"):
+                elif A.is_tag(value):
                     out.add(value)
-            return out or {"t:other"}
+            return out or {A.OTHER}
         return {atom}
 
     def _call_site_values(self, param: str, ctx: Ctx, depth: int) -> Set[str]:
         """A parameter no caller bound: what the repository's calls of the function pass for it."""
         fn = ctx.function
         if fn is None:
-            return {"t:other"}
+            return {A.OTHER}
         ix = self.ix
         if fn.name == "__init__" and ctx.klass is not None:
             target, bound_self = ctx.klass.qualname, True
@@ -139,8 +139,8 @@ class Values:
         ix = self.ix
         out = []
         for value in self.expand(atoms, ctx):
-            if value.startswith("q:"):
-                hit = ix.resolve(value[2:])
+            if A.is_qual(value):
+                hit = ix.resolve(A.qual_name(value))
                 if hit is None:
                     continue
                 if hit.kind == "function":
@@ -153,25 +153,25 @@ class Values:
                     init = ix.method(hit.klass, "__init__")
                     if init is not None:
                         out.append((init, hit.klass, True))
-            elif value.startswith("i:q:"):
-                k = ix.klass(value[4:])
+            elif A.is_instance(value):
+                k = ix.klass(A.instance_class(value))
                 if k is not None:
                     for name in ("__call__", "forward"):
                         fn = ix.method(k, name)
                         if fn is not None:
                             out.append((fn, k, True))
                             break
-            elif value.startswith("fn:"):
-                fn = ix.function(value[3:])
+            elif A.is_function(value):
+                fn = ix.function(A.function_key(value))
                 if fn is not None:
                     out.append((fn, ctx.klass, False))
         return out
 
     def rng_keys(self, refs, ctx: Ctx) -> Set[str]:
         """Identities of the RNG objects these refs may be; empty when none is an RNG."""
-        values = self.expand([r for r in refs if not r.startswith("t:")], ctx)
-        keys = {v[4:] for v in values if v.startswith("rng:")}
-        if "t:rng_default" in refs:
+        values = self.expand([r for r in refs if not A.is_tag(r)], ctx)
+        keys = {A.rng_identity(v) for v in values if A.is_rng(v)}
+        if A.RNG_DEFAULT in refs:
             keys.add("default")
         return keys
 
@@ -181,18 +181,18 @@ class Values:
         outcomes: Set[str] = set()
         how: List[str] = []
         for value in sorted(self.expand(atoms, ctx)):  # sorted: the evidence reads the same on every run
-            if value.startswith("t:int:"):
-                n = int(value[6:])
+            if A.is_integer(value):
+                n = A.integer_value(value)
                 outcomes.add("positive" if n > 0 else "zero")
                 how.append(str(n))
-            elif value == "t:cpu":
+            elif value == A.CPU:
                 outcomes.add("positive")
                 how.append("CPU count")
-            elif value == "t:none":
+            elif value == A.NONE:
                 outcomes.add("zero")
                 how.append("None")
-            elif value.startswith(("arg:", "key:")) and depth < 3:
-                key = value.split(":", 1)[1]
+            elif A.is_lookup(value) and depth < 3:
+                key = A.lookup_name(value)
                 found = self.ix.options(key)
                 if not found:
                     outcomes.add("unknown")
@@ -201,13 +201,13 @@ class Values:
                     o, h = self.workers(opt, Ctx(), depth + 1)
                     outcomes |= o
                     how.extend(f"{key} default {x}" for x in h)
-            elif value.startswith("t:") and value not in ("t:const", "t:other") or value.startswith("rng:"):
+            elif A.is_tag(value) and value not in (A.CONST, A.OTHER) or A.is_rng(value):
                 continue
-            elif value == "t:const":
+            elif value == A.CONST:
                 continue
             else:
                 outcomes.add("unknown")
-                how.append("unresolved " + value.rsplit(":", 1)[-1])
+                how.append("unresolved " + A.description(value))
         if not outcomes:
             outcomes.add("unknown")
             how.append("unresolved")
