@@ -238,9 +238,9 @@ class Evaluator:
                     draws.append(draw)
             seeds.extend(self._seed_calls(node, s, quals, line, col))
             if quals & N.DATALOADERS:
-                loaders.append(self._loader(node, s, args, line, col))
-            if any(N.is_lightning_seed_everything(q) for q in quals) and keyword_is_true(node, "workers"):
-                lightning.append(line)
+                loaders.append(self._loader(node, s, args, line, col, bool(quals & N.TORCH_DATALOADERS)))
+            if any(N.is_lightning_seed_everything(q) for q in quals):
+                lightning.append((line, keyword_is_true(node, "workers")))
             if isinstance(node.func, ast.Attribute) and node.func.attr in ("add_argument", "set_defaults"):
                 options.extend(self._argparse(node, s))
         for base, attr, value, line, col in s.attr_assigns:
@@ -251,11 +251,11 @@ class Evaluator:
                 if target:
                     source = sorted_atoms(A.seeds_of(vals))
                     seeds.append(Seed(line, col, self.text(value), "object", source, target))
-            if "worker" in attr.lower():
+            if N.may_count_workers(attr):
                 options.append((attr, vals))
         for name, values in s.item_assigns.items():
             for key, value in values:
-                if "worker" in key.lower():
+                if N.may_count_workers(key):
                     options.append((key, self.atoms(value, s)))
         returns: Set[str] = set()
         for r in s.returns:
@@ -312,14 +312,14 @@ class Evaluator:
                 return [Seed(line, col, self.text(node), "object", source(), refs)]
         return []
 
-    def _loader(self, node: ast.Call, s: Scope, args, line: int, col: int) -> Loader:
-        mapped, unknown = dataloader_arguments(args)
+    def _loader(self, node: ast.Call, s: Scope, args, line: int, col: int, torch_own: bool = True) -> Loader:
+        mapped, unknown = dataloader_arguments(args, N.DATALOADER_POSITIONAL if torch_own else N.DATALOADER_POSITIONAL[:3])
         return Loader(line, col, self.text(node), s.qualname, s.cls or enclosing_class(s), mapped, unknown)
 
     def _argparse(self, node: ast.Call, s: Scope):
         if node.func.attr == "set_defaults":
             for k in node.keywords:
-                if k.arg and "worker" in k.arg.lower():
+                if k.arg:
                     yield k.arg, self.atoms(k.value, s)
             return
         flags = [literal_str(a) for a in node.args]
@@ -330,12 +330,13 @@ class Evaluator:
             longs = [f for f in flags if f.startswith("--")]
             pick = longs[0] if longs else (flags[0] if flags else "")
             dest = pick.lstrip("-").replace("-", "_")
-        if dest and "worker" in dest.lower():
+        # every option, not only those saying "worker": loaders read --n_cpu, --threads, --jobs as well
+        if dest:
             default = self.atoms(kw["default"], s) if "default" in kw else frozenset({A.NONE})
             yield dest, default
 
 
-def dataloader_arguments(call_args) -> Tuple[Tuple[Tuple[str, Tuple[str, ...]], ...], bool]:
+def dataloader_arguments(call_args, positional=N.DATALOADER_POSITIONAL) -> Tuple[Tuple[Tuple[str, Tuple[str, ...]], ...], bool]:
     """A DataLoader call's (name, atoms) arguments from its ("0"/keyword/"**"/"*", atoms) pairs, and whether
     some may be hidden (``**kwargs`` that is not a known dict, ``*args``)."""
     args: Dict[str, Set[str]] = {}
@@ -343,8 +344,8 @@ def dataloader_arguments(call_args) -> Tuple[Tuple[Tuple[str, Tuple[str, ...]], 
     for key, atoms in call_args:
         if key.isdigit():
             i = int(key)
-            if i < len(N.DATALOADER_POSITIONAL):
-                args.setdefault(N.DATALOADER_POSITIONAL[i], set()).update(atoms)
+            if i < len(positional):
+                args.setdefault(positional[i], set()).update(atoms)
         elif key == "**":
             kvs = [a for a in atoms if A.is_entry(a)]
             for kv in kvs:

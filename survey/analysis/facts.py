@@ -12,6 +12,7 @@ import warnings
 from typing import Dict, List, Set, Tuple
 
 from . import atoms as A
+from . import names as N
 from .evaluate import Evaluator, sorted_atoms
 from .model import AttrSet, FileFacts, Klass
 from .syntax import SourceText
@@ -66,7 +67,7 @@ def extract(source: str, path: str) -> FileFacts:
     classes = [_klass(ev, scope, node, line, methods.get(scope.qualname, [])) for scope, node, line in collector.classes]
     for scope, _, _ in collector.classes:
         for name, values in scope.assigns.items():
-            if "worker" in name.lower():
+            if N.may_count_workers(name):
                 options.append((name, frozenset().union(*(ev.atoms(v, scope) for v in values))))
     root = collector.root
     variables = []
@@ -82,7 +83,9 @@ def extract(source: str, path: str) -> FileFacts:
     return FileFacts(
         path=path, module=module, imports=tuple(imports), functions=tuple(functions), classes=tuple(classes),
         variables=tuple(variables), loaders=tuple(loaders),
-        options=tuple((k, sorted_atoms(v)) for k, v in options), lightning_workers=tuple(lightning),
+        options=tuple((k, sorted_atoms(v)) for k, v in options),
+        lightning_workers=tuple(line for line, workers in lightning if workers),
+        lightning_plain=tuple(line for line, workers in lightning if not workers),
         noqa=noqa_lines(source),
     )
 

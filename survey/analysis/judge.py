@@ -282,7 +282,7 @@ class Judge:
             entries.append((fn, klass, bound, binding))
         return self.walk(entries, dataset).seeds
 
-    def findings(self, cand: Candidate, loaders: List[LoaderInfo], lightning: bool) -> List[Finding]:
+    def findings(self, cand: Candidate, loaders: List[LoaderInfo], lightning: Callable[[LoaderInfo], bool]) -> List[Finding]:
         path = self.walk(cand.entries, cand.dataset)
         groups: Dict[str, List[Tuple[Function, Draw, Ctx]]] = {}
         local_seeds: Dict[str, Tuple[Seed, Ctx, str]] = {}
@@ -326,8 +326,9 @@ class Judge:
         return out
 
     def _judge_group(self, group: str, path: WorkerPath, info: LoaderInfo, cand: Candidate,
-                     lightning: bool) -> Tuple[str, Optional[SeedJudgement]]:
-        seeds = [(s, ctx, _path_of(self.ix, fn.qualname)) for fn, s, ctx in path.seeds]
+                     lightning: Callable[[LoaderInfo], bool]) -> Tuple[str, Optional[SeedJudgement]]:
+        path_seeds = [(s, ctx, _path_of(self.ix, fn.qualname)) for fn, s, ctx in path.seeds]
+        seeds = list(path_seeds)
         key = (id(info), cand.key)  # the same loader and dataset come back once per draw group
         if key not in self._wif_seen:
             self._wif_seen[key] = [(s, ctx, _path_of(self.ix, fn.qualname))
@@ -341,21 +342,27 @@ class Judge:
             return seed.target == "object" and group in self.v.rng_keys(seed.refs, ctx)
 
         relevant = [(s, ctx, p) for s, ctx, p in seeds if covers(s, ctx)]
+        per_sample = [(s, ctx, p) for s, ctx, p in path_seeds if covers(s, ctx)]
+        if per_sample:
+            # A reseed on the per-sample path runs after any worker_init_fn, so it decides.
+            relevant = per_sample
         if relevant:
             judged = [self.judge_seed(s, ctx, info.persistent, p) for s, ctx, p in relevant]
             good = [j for j in judged if j.ok]
             return ("SRV301", good[0]) if good else (judged[0].code, judged[0])
-        lightning_here = lightning and not info.wif
+        lightning_here = lightning(info) and not info.wif
         if lightning_here and group == "global":
             # seed_everything(workers=True) installs Lightning's worker_init_fn, seeded from the process seed
             # and worker id per epoch, on loaders that have none.
             return "SRV301", SeedJudgement(True, "", "seed_everything(workers=True)")
         if info.wif_unresolved:
             return "SRV301", SeedJudgement(True, "", f"worker_init_fn {info.loader.text} (unresolved)")
-        if seeds or lightning_here:
-            others = {s.target for s, _, _ in seeds} | ({"global"} if lightning_here else set())
-            text = seeds[0][0].text if seeds else "seed_everything(workers=True)"
-            where = f"{seeds[0][2]}:{seeds[0][0].line}: {text}" if seeds else text
+        # A reseed of another RNG only misleads when it is the worker's reseed: one in __getitem__
+        # (random.seed(...) per sample) leaves NumPy as unseeded as no reseed at all.
+        if from_wif or lightning_here:
+            others = {s.target for s, _, _ in from_wif} | ({"global"} if lightning_here else set())
+            text = from_wif[0][0].text if from_wif else "seed_everything(workers=True)"
+            where = f"{from_wif[0][2]}:{from_wif[0][0].line}: {text}" if from_wif else text
             code = "SRV205" if group != "global" and "global" in others else "SRV204"
             return code, SeedJudgement(False, code, where)
         return ("SRV101" if group == "global" else "SRV102"), None
@@ -390,11 +397,30 @@ def _summary(how: List[str], limit: int = 6) -> str:
     return ", ".join(unique[:limit]) + more
 
 
+def _lightning_rule(index: Index) -> Callable[["LoaderInfo"], bool]:
+    """Whether Lightning's seed_everything(workers=True) reseeds a loader's workers.
+
+    It does in the program that calls it: a loader in a file calling seed_everything(workers=True) is
+    reseeded, one in a file calling seed_everything() without it is not (that program never asked), and a
+    loader in a library module (a LightningDataModule's hooks) is reseeded when some program asks."""
+    loaded = index.repo.loaded()
+    asking = {f.path for f in loaded if f.lightning_workers}
+    plain = {f.path for f in loaded if f.lightning_plain} - asking
+
+    def rule(info: "LoaderInfo") -> bool:
+        if info.path in asking:
+            return True
+        if info.path in plain:
+            return False
+        return bool(asking)
+    return rule
+
+
 def judge_repo(index: Index) -> Tuple[str, str, List[Finding]]:
     """(verdict, rng_kind, findings) for the repository behind the index."""
     judge = Judge(index)
     loaders = judge.loaders()
-    lightning = any(f.lightning_workers for f in index.repo.loaded())
+    lightning = _lightning_rule(index)
     cands = judge.candidates(loaders)
     findings: List[Finding] = []
     for cand in cands:

@@ -16,6 +16,7 @@ from .sources import RepoFiles
 _MAX = 12
 _MAX_CALLER_FILES = 20
 RESOLUTION_BUDGET = 200_000
+_OPTION_FILES = 10  # files parsed to find an option by its name
 _EXTERNAL_ROOTS = frozenset({
     "numpy", "torch", "torchvision", "torchaudio", "torchtext", "random", "os", "sys", "math", "functools",
     "typing", "collections", "itertools", "PIL", "cv2", "albumentations", "scipy", "sklearn", "skimage",
@@ -59,6 +60,7 @@ class Index:
     _names_loaded: Set[Tuple[str, ...]] = field(default_factory=set)
     _calls_by_name: Dict[str, List[Tuple[Call, Function, str]]] = field(default_factory=dict)
     _calls_indexed: int = 0
+    _options_searched: Set[str] = field(default_factory=set)
     loading: bool = True
     resolutions: int = 0
     exhausted: bool = False
@@ -297,6 +299,14 @@ class Index:
             for module in self.repo.worker_modules:
                 self.repo.facts(module)
             self.repo.worker_modules = []
+            out = self._options(key)
+        if not out and key not in self._options_searched:
+            # an option named otherwise (--n_cpu, --threads): the files that spell the name the loader reads
+            self._options_searched.add(key)
+            token = key.encode()
+            spelled = [m for m in self.repo.unloaded() if token in (self.repo.read(m) or b"")]
+            for module in spelled[:_OPTION_FILES]:
+                self.repo.facts(module)
             out = self._options(key)
         return out
 

@@ -98,6 +98,7 @@ class FileFacts:
     loaders: Tuple[Loader, ...] = ()
     options: Tuple[Tuple[str, Atoms], ...] = ()    # argparse dests, config keys and attributes about workers
     lightning_workers: Tuple[int, ...] = ()        # lines of seed_everything(..., workers=True)
+    lightning_plain: Tuple[int, ...] = ()          # lines of seed_everything(...) that leave workers alone
     noqa: Tuple[Tuple[int, str], ...] = ()         # line -> "" (all codes) or "SRV101,SRV102"
     error: str = ""
 

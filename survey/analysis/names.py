@@ -7,7 +7,14 @@ import form and alias is one case.
 DATALOADERS = frozenset({
     "torch.utils.data.DataLoader",
     "torch.utils.data.dataloader.DataLoader",
+    # Library subclasses that start torch's worker processes as they are (PyG's collate differs, the
+    # workers do not); their positional parameters differ after ``shuffle``, see LOADER_POSITIONAL.
+    "torch_geometric.loader.DataLoader", "torch_geometric.data.DataLoader",
+    "torch_geometric.loader.DataListLoader", "torch_geometric.data.DataListLoader",
+    "torch_geometric.loader.DenseDataLoader", "torch_geometric.data.DenseDataLoader",
+    "dgl.dataloading.GraphDataLoader", "dgl.dataloading.pytorch.GraphDataLoader",
 })
+TORCH_DATALOADERS = frozenset({"torch.utils.data.DataLoader", "torch.utils.data.dataloader.DataLoader"})
 
 DATASET_BASES = frozenset({
     "torch.utils.data.Dataset",
@@ -24,6 +31,7 @@ LIBRARY_DATASET_PREFIXES = (
     "torchvision.datasets.",
     "torchaudio.datasets.",
     "torchtext.datasets.",
+    "torch_geometric.datasets.",
 )
 
 # Dataset methods that run once per sample (or per stream) inside a worker.
@@ -88,6 +96,15 @@ LIGHTNING_PREFIXES = ("pytorch_lightning", "lightning", "lightning_fabric")
 
 DATALOADER_POSITIONAL = ("dataset", "batch_size", "shuffle", "sampler", "batch_sampler", "num_workers",
                          "collate_fn", "pin_memory", "drop_last", "timeout", "worker_init_fn")
+
+
+# Names that configuration code gives worker counts besides "workers" (--n_cpu, threads, n_jobs, n_proc).
+_WORKER_HINTS = ("worker", "cpu", "thread", "job", "proc")
+
+
+def may_count_workers(name: str) -> bool:
+    lowered = name.lower()
+    return any(h in lowered for h in _WORKER_HINTS)
 
 
 def is_dataset_base(qualname: str) -> bool:

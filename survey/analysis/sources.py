@@ -52,7 +52,14 @@ def iter_python_files(root: Path) -> Iterator[Path]:
 
 def encoding(data: bytes) -> str:
     """The file's encoding by PEP 263 (a coding cookie or a BOM, else UTF-8); raises SyntaxError."""
-    return tokenize.detect_encoding(io.BytesIO(data).readline)[0]
+    try:
+        return tokenize.detect_encoding(io.BytesIO(data).readline)[0]
+    except SyntaxError as exc:
+        # A cookie naming a codec Python does not know (``future_fstrings``, a popular backport, registers
+        # its own at import time): such files are UTF-8 with a preprocessing step, so read them as UTF-8.
+        if "unknown encoding" in str(exc):
+            return "utf-8"
+        raise
 
 
 def decode(data: bytes) -> str:

@@ -8,6 +8,8 @@ from .link import Ctx, Index, arg_for
 from .model import Function, Klass
 
 _DEPTH = 8
+GLOBAL_RNG = "global"  # the draw group of NumPy's global RNG
+_NUMPY_RANDOM_MODULE = frozenset({A.qual("numpy.random"), A.qual("numpy.random.mtrand")})
 
 
 class Values:
@@ -171,6 +173,8 @@ class Values:
         """Identities of the RNG objects these refs may be; empty when none is an RNG."""
         values = self.expand([r for r in refs if not A.is_tag(r)], ctx)
         keys = {A.rng_identity(v) for v in values if A.is_rng(v)}
+        if values & _NUMPY_RANDOM_MODULE:
+            keys.add(GLOBAL_RNG)  # self.rng = np.random: the module is the global RNG, not "no RNG"
         if A.RNG_DEFAULT in refs:
             keys.add("default")
         return keys
@@ -180,6 +184,7 @@ class Values:
         """Outcomes ("zero", "positive", "unknown") of a num_workers expression, and how each was found."""
         outcomes: Set[str] = set()
         how: List[str] = []
+        resolved_option = False
         for value in sorted(self.expand(atoms, ctx)):  # sorted: the evidence reads the same on every run
             if A.is_integer(value):
                 n = A.integer_value(value)
@@ -197,6 +202,7 @@ class Values:
                 if not found:
                     outcomes.add("unknown")
                     how.append(f"unresolved {key}")
+                resolved_option = resolved_option or bool(found)
                 for opt in found:
                     o, h = self.workers(opt, Ctx(), depth + 1)
                     outcomes |= o
@@ -204,6 +210,10 @@ class Values:
             elif A.is_tag(value) and value not in (A.CONST, A.OTHER) or A.is_rng(value):
                 continue
             elif value == A.CONST:
+                continue
+            elif value == A.OTHER and len(atoms) > 0 and any(A.is_lookup(a) for a in atoms):
+                # args.workers where args is a parsed namespace the analysis cannot follow: the option's
+                # defaults decide, the unknown base object adds nothing of its own
                 continue
             else:
                 outcomes.add("unknown")

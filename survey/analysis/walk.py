@@ -56,12 +56,23 @@ _SHAPES = {
     ast.Dict: lambda n: [*[k for k in n.keys if k is not None], *n.values],
     ast.JoinedStr: lambda n: n.values,
     ast.FormattedValue: lambda n: (n.value,) if n.format_spec is None else (n.value, n.format_spec),
-    ast.If: lambda n: (n.test, *n.body, *n.orelse),
+    ast.If: lambda n: (n.test, *live(n.body), *live(n.orelse)),
     ast.IfExp: lambda n: (n.test, n.body, n.orelse),
     ast.Starred: lambda n: (n.value,),
     ast.keyword: lambda n: (n.value,),
     ast.Slice: lambda n: [x for x in (n.lower, n.upper, n.step) if x is not None],
 }
+
+
+_TERMINATORS = (ast.Return, ast.Raise, ast.Continue, ast.Break)
+
+
+def live(body: list) -> list:
+    """The statements of a block that can run: none after an unconditional return, raise, continue or break."""
+    for i, stmt in enumerate(body):
+        if isinstance(stmt, _TERMINATORS):
+            return body[: i + 1]
+    return body
 
 
 def _children(node) -> List[ast.AST]:
@@ -73,7 +84,7 @@ def _children(node) -> List[ast.AST]:
     for name in _fields(type(node)):
         value = getattr(node, name, None)
         if isinstance(value, list):
-            out.extend(v for v in value if isinstance(v, ast.AST))
+            out.extend(v for v in live(value) if isinstance(v, ast.AST))
         elif isinstance(value, ast.AST):
             out.append(value)
     return out
@@ -208,7 +219,7 @@ class Collector:
         outer = [*node.decorator_list, *argument_nodes(node.args)]
         if node.returns is not None:
             outer.append(node.returns)
-        return [(n, parent) for n in outer] + [(n, scope) for n in node.body]
+        return [(n, parent) for n in outer] + [(n, scope) for n in live(node.body)]
 
     def _lambda(self, node: ast.Lambda, parent: Scope):
         line, col = self._pos(node)
