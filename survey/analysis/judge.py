@@ -11,6 +11,7 @@ Reads top to bottom like the rubric:
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field, replace
 from functools import cached_property, partial
 from typing import Callable, Dict, FrozenSet, List, Optional, Set, Tuple
@@ -25,6 +26,10 @@ from .values import Values
 
 GOOD_SOURCES = frozenset({A.TORCH_SEED, A.WORKER_SEED, A.TORCH_DRAW, A.ENTROPY, A.OTHER})
 _MAX_STEPS = 400
+_REGISTRY_FACTORY = re.compile(r"(build|make|create|get)_")
+_TRANSFORM_KEYWORDS = frozenset({"transform", "target_transform", "pre_transform"})
+# libraries whose transform= takes a transform, not a dataset's: their calls are not datasets
+_NOT_DATASETS = ("torchvision.transforms", "albumentations", "torch.", "monai.transforms", "numpy", "PIL")
 
 
 @dataclass
@@ -60,6 +65,7 @@ class LoaderInfo:
     wif_text: str
     wif_unresolved: bool
     persistent: bool
+    wif_optional: bool = False                 # worker_init_fn=None in some runs (fn if args.seed else None)
 
     # Counting workers can chase a value up several callers (each parse of their files): done only for
     # loaders of a dataset that draws NumPy randomness, most loaders never need it.
@@ -157,16 +163,23 @@ class Judge:
         for facts in list(self.ix.repo.loaded()):
             for fn in facts.functions:
                 for call in fn.calls:
-                    names = [n for n in A.names_of(call.callee) if "datasets" in n]
+                    keywords = {key for key, _ in call.args}
+                    # torchvision/torchaudio/PyG datasets by name; any other library's dataset class by the
+                    # transform= it is handed (medmnist.PathMNIST(split, transform=aug)): the transform then
+                    # runs in the workers like a repo Dataset's __getitem__
+                    names = [n for n in A.names_of(call.callee)
+                             if "datasets" in n or keywords & _TRANSFORM_KEYWORDS]
                     hits = [self.ix.resolve(n) for n in names]
                     lib = [h.name for h in hits if h is not None and h.kind == "external"
-                           and h.name.startswith(N.LIBRARY_DATASET_PREFIXES)]
+                           and (h.name.startswith(N.LIBRARY_DATASET_PREFIXES)
+                                or keywords & _TRANSFORM_KEYWORDS and not h.name.startswith(_NOT_DATASETS))]
                     if not lib:
                         continue
+                    known = lib[0].startswith(N.LIBRARY_DATASET_PREFIXES)
                     ctx = Ctx(fn, self.ix.class_of(fn))
                     entries = []
                     for key, atoms in call.args:
-                        if key in ("transform", "target_transform", "transforms", "1", "2"):
+                        if key in _TRANSFORM_KEYWORDS or known and key in ("transforms", "1", "2"):
                             entries.extend((f, k, b, ()) for f, k, b in self.v.called(atoms, ctx))
                     if entries:
                         short = lib[0].rsplit(".", 1)[-1]
@@ -236,15 +249,17 @@ class Judge:
                 hit = self.ix.resolve(cls)
                 if hit is not None and hit.kind == "class":
                     targets.add(A.instance(hit.name))
-                elif cls.startswith(N.LIBRARY_DATASET_PREFIXES):
-                    targets.add(A.library_dataset(cls))
+                elif (hit is None or hit.kind == "external") and not _REGISTRY_FACTORY.match(cls.rsplit(".", 1)[-1]):
+                    # a library class or constructor (TensorDataset, Dataset.from_dict): traced to it; a
+                    # registry factory (mmdet's build_dataset(cfg)) may return a repo dataset: untraced
+                    targets.add(A.library_dataset(hit.name if hit is not None else cls))
         if "num_workers" in args:
             count = partial(self.v.workers, args["num_workers"], ctx)
         elif loader.kwargs_unknown:
             count = lambda: ({"unknown"}, ["unresolved **kwargs"])  # noqa: E731
         else:
             count = lambda: ({"zero"}, ["absent"])  # noqa: E731
-        wif, wif_text, unresolved = [], "", False
+        wif, wif_text, unresolved, optional = [], "", False, False
         if "worker_init_fn" in args:
             atoms = args["worker_init_fn"]
             values = self.v.expand(atoms, ctx)
@@ -252,12 +267,13 @@ class Judge:
             names = sorted({fn.qualname.rsplit(".", 1)[-1] for fn, _, _ in wif})
             wif_text = ", ".join(names) if names else ""
             unresolved = not wif and bool(values - {A.NONE})
+            optional = A.NONE in values and (bool(wif) or unresolved)
             if unresolved:
                 wif_text = "unresolved"
         elif loader.kwargs_unknown:
             unresolved, wif_text = False, ""
         persistent = A.TRUE in self.v.expand(args.get("persistent_workers", ()), ctx)
-        return LoaderInfo(loader, path, ctx, targets, count, wif, wif_text, unresolved, persistent)
+        return LoaderInfo(loader, path, ctx, targets, count, wif, wif_text, unresolved, persistent, optional)
 
     # 4. judgement ------------------------------------------------------------------------------------
     def judge_seed(self, seed: Seed, ctx: Ctx, persistent: bool, path: str) -> SeedJudgement:
@@ -322,6 +338,10 @@ class Judge:
                     out.extend(self._finding(code, fn, d, ctx, cand, kind, info, judged) for fn, d, ctx in draws)
                     continue
                 code, seed = self._judge_group(group, path, info, cand, lightning)
+                if info.wif_optional and code == "SRV301":
+                    # the runs that pass worker_init_fn=None decide: they have the bug
+                    unseeded = replace(info, wif=[], wif_unresolved=False, wif_optional=False)
+                    code, seed = self._judge_group(group, path, unseeded, cand, lightning)
                 out.extend(self._finding(code, fn, d, ctx, cand, kind, info, seed) for fn, d, ctx in draws)
         return out
 
