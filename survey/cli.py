@@ -39,6 +39,8 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run on an existing Dask cluster")
     c.add_argument("--csv", type=Path, metavar="FILE", help="write the CSV here instead of stdout")
     c.add_argument("--json", action="store_true", help="JSON with every finding and its evidence")
+    c.add_argument("--count-vendored", action="store_true",
+                   help="let findings in vendored third-party trees decide verdicts (default: marked, not counted)")
     r = sub.add_parser("report", help="CSV tables and a self-contained HTML report from a catalog")
     r.add_argument("--db", type=Path, default=Path("data/survey.db"))
     r.add_argument("--out", type=Path, default=Path("reports"))
@@ -88,7 +90,7 @@ def _classify_db(args) -> int:
     from .crawl.store import Catalog
     with Catalog(args.db) as catalog:
         records = list(catalog.pending("downloaded"))
-        items = [(r.source_path, r.full_name) for r in records]
+        items = [(r.source_path, r.full_name, args.count_vendored) for r in records]
         shas = {r.full_name: r.commit_sha for r in records}
 
         def saved():
@@ -119,7 +121,8 @@ def _classify(args) -> int:
             return 2
 
     def verdicts():
-        for v in classify_many([(p, p.resolve().name) for p in args.paths], args.jobs, args.scheduler):
+        for v in classify_many([(p, p.resolve().name, args.count_vendored) for p in args.paths], args.jobs,
+                               args.scheduler):
             for e in v.errors:
                 print(f"survey: {v.repo}: {e.path}: {e.reason}", file=sys.stderr)
             yield v

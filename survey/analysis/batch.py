@@ -35,7 +35,7 @@ def classify_many(items, jobs: int = 1, scheduler: Optional[str] = None, ordered
 def largest_first(items) -> List[int]:
     """Indices of the items by the size of their Python code, largest first (a walk and a stat per file)."""
     sizes = []
-    for i, (path, _) in enumerate(items):
+    for i, (path, *_) in enumerate(items):
         total = 0
         for file in iter_python_files(Path(path)):
             try:

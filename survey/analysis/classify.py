@@ -10,6 +10,7 @@ from .link import RESOLUTION_BUDGET, Index
 from .model import FileError, RepoVerdict
 from .pins import find_pins, torch_era
 from .sources import FactsCache, RepoFiles
+from .vendored import vendored_roots
 
 # Flaws that replace PyTorch's own per-worker NumPy seeding, so they show on every torch version.
 _GC_THRESHOLD = 50_000
@@ -25,7 +26,10 @@ def effective(verdict: str, rng_kind: str, codes, era: str) -> str:
     return {"old": "yes", "new": "no"}.get(era, "unknown")
 
 
-def classify_repo(root: Path, name: Optional[str] = None, cache: Optional[FactsCache] = None) -> RepoVerdict:
+def classify_repo(root: Path, name: Optional[str] = None, cache: Optional[FactsCache] = None,
+                  count_vendored: bool = False) -> RepoVerdict:
+    """One repository's verdict. Vendored third-party trees (``analysis.vendored``) are marked in the
+    findings and left out of the verdict unless ``count_vendored``."""
     root = Path(root)
     repo = RepoFiles(root, cache)
     seeds = repo.scan()
@@ -33,7 +37,7 @@ def classify_repo(root: Path, name: Optional[str] = None, cache: Optional[FactsC
         for module in seeds:
             repo.facts(module)
         index = Index(repo)
-        verdict, rng_kind, findings = judge_repo(index)
+        verdict, rng_kind, findings = judge_repo(index, vendored_roots(root), count_vendored)
         if index.exhausted:
             repo.errors.append(FileError(".", f"linking stopped after {RESOLUTION_BUDGET} name resolutions; "
                                               "the verdict comes from what was linked"))
@@ -54,6 +58,7 @@ def classify_repo(root: Path, name: Optional[str] = None, cache: Optional[FactsC
         errors=errors,
         files=len(repo.paths),
         parsed=repo.parsed,
+        vendored_counted=count_vendored,
     )
 
 
@@ -64,8 +69,8 @@ def classify_item(item):
     # third of the run (site-packages: 23.7 s -> 15.0 s CPU). Refcounting frees nearly all of it anyway.
     if gc.get_threshold()[0] < _GC_THRESHOLD:
         gc.set_threshold(_GC_THRESHOLD, 50, 100)
-    path, name = item
-    return classify_repo(Path(path), name)
+    path, name, *rest = item  # (path, name[, count_vendored])
+    return classify_repo(Path(path), name, count_vendored=bool(rest and rest[0]))
 
 
 __all__ = ["classify_repo", "classify_item", "effective", "FileError"]

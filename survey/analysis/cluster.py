@@ -22,7 +22,7 @@ def classify_on_cluster(items: List[Tuple[str, str]], scheduler: str, order: Lis
     except ImportError:  # the extra is optional
         raise SystemExit("survey: --scheduler needs Dask: pip install 'survey[dask]'") from None
     with Client(scheduler, set_as_default=False) as client:
-        submitted = client.map(classify_item, [(str(items[i][0]), items[i][1]) for i in order], pure=False)
+        submitted = client.map(classify_item, [(str(items[i][0]), *items[i][1:]) for i in order], pure=False)
         for future in arrival(dict(zip(order, submitted)), ordered, partial(as_completed, loop=client.loop)):
             yield future.result()
             future.release()

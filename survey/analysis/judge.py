@@ -23,6 +23,7 @@ from .link import Ctx, Index, bind
 from .model import Draw, Finding, Function, Klass, Loader, Seed, worst
 from .rules import message
 from .values import Values
+from .vendored import is_vendored
 
 GOOD_SOURCES = frozenset({A.TORCH_SEED, A.WORKER_SEED, A.TORCH_DRAW, A.ENTROPY, A.OTHER})
 _MAX_STEPS = 400
@@ -417,6 +418,12 @@ def _summary(how: List[str], limit: int = 6) -> str:
     return ", ".join(unique[:limit]) + more
 
 
+def _in_vendored(f: Finding, roots) -> bool:
+    draw_path = f.rng_call.split(":", 1)[0]
+    loader_path = f.loader.split(":", 1)[0] if f.loader else draw_path
+    return is_vendored(draw_path, roots) and is_vendored(loader_path, roots)
+
+
 def _lightning_rule(index: Index) -> Callable[["LoaderInfo"], bool]:
     """Whether Lightning's seed_everything(workers=True) reseeds a loader's workers.
 
@@ -436,8 +443,12 @@ def _lightning_rule(index: Index) -> Callable[["LoaderInfo"], bool]:
     return rule
 
 
-def judge_repo(index: Index) -> Tuple[str, str, List[Finding]]:
-    """(verdict, rng_kind, findings) for the repository behind the index."""
+def judge_repo(index: Index, vendored_roots: FrozenSet[str] = frozenset(),
+               count_vendored: bool = False) -> Tuple[str, str, List[Finding]]:
+    """(verdict, rng_kind, findings) for the repository behind the index.
+
+    Findings whose draw and loader both lie in a vendored tree are marked; they decide the verdict only
+    with ``count_vendored``."""
     judge = Judge(index)
     loaders = judge.loaders()
     lightning = _lightning_rule(index)
@@ -449,11 +460,14 @@ def judge_repo(index: Index) -> Tuple[str, str, List[Finding]]:
     for f in findings:
         unique.setdefault((f.code, f.path, f.line, f.col, f.dataset), f)
     findings = sorted(unique.values(), key=lambda f: (f.path, f.line, f.col, f.code))
+    if vendored_roots:
+        findings = [replace(f, vendored=True) if _in_vendored(f, vendored_roots) else f for f in findings]
+    deciding = [f for f in findings if count_vendored or not f.vendored]
     has_dataset = any(c.dataset is not None or A.is_library_dataset(c.key) for c in cands)
-    if findings:
-        verdict = worst(f.verdict for f in findings)
+    if deciding:
+        verdict = worst(f.verdict for f in deciding)
     else:
         verdict = "clean" if has_dataset else "no-dataset"
-    kinds = {f.rng_kind for f in findings if f.verdict == verdict}
+    kinds = {f.rng_kind for f in deciding if f.verdict == verdict}
     rng_kind = "both" if len(kinds) > 1 else (kinds.pop() if kinds else "")
     return verdict, rng_kind, findings

@@ -119,6 +119,7 @@ class Finding:
     worker_init_fn: str = ""
     seed: str = ""
     fingerprint: str = ""   # the dataset's per-sample code: equal across copies of the same code
+    vendored: bool = False  # the draw and its loader are in a vendored third-party tree (analysis.vendored)
 
 
 @dataclass(frozen=True)
@@ -139,13 +140,15 @@ class RepoVerdict:
     errors: Tuple[FileError, ...] = ()
     files: int = 0
     parsed: int = 0
+    vendored_counted: bool = False  # whether vendored findings take part in the verdict
 
     def row(self) -> dict:
         """The CSV row: the columns users and the catalog rely on, in order."""
         return {
             "repo": self.repo, "verdict": self.verdict, "rng_kind": self.rng_kind,
             "torch_pin": self.torch_pin, "effective": self.effective,
-            "findings": sum(1 for f in self.findings if f.verdict == self.verdict),
+            "findings": sum(1 for f in self.findings
+                            if f.verdict == self.verdict and (self.vendored_counted or not f.vendored)),
             "errors": len(self.errors),
         }
 

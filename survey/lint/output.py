@@ -11,7 +11,7 @@ def lint_findings(v: RepoVerdict) -> List[Finding]:
     """What the linter reports: bugs only, one line per place."""
     seen, out = set(), []
     for f in v.findings:
-        if f.verdict in BUG_VERDICTS and (f.code, f.path, f.line, f.col) not in seen:
+        if f.verdict in BUG_VERDICTS and not f.vendored and (f.code, f.path, f.line, f.col) not in seen:
             seen.add((f.code, f.path, f.line, f.col))
             out.append(f)
     return out
