@@ -19,14 +19,17 @@ from typing import Callable, Dict, FrozenSet, List, Optional, Set, Tuple
 from . import atoms as A
 from . import names as N
 from .evaluate import dataloader_arguments
+from .facts import module_name
 from .link import Ctx, Index, bind
 from .model import Draw, Finding, Function, Klass, Loader, Seed, worst
 from .rules import message
+from .reachable import Reachability
 from .values import Values
 from .vendored import is_vendored
 
 GOOD_SOURCES = frozenset({A.TORCH_SEED, A.WORKER_SEED, A.TORCH_DRAW, A.ENTROPY, A.OTHER})
 _MAX_STEPS = 400
+_WORKER_VERDICTS = frozenset({"affected", "flawed-seed", "seeded"})
 _REGISTRY_FACTORY = re.compile(r"(build|make|create|get)_")
 _TRANSFORM_KEYWORDS = frozenset({"transform", "target_transform", "pre_transform"})
 # libraries whose transform= takes a transform, not a dataset's: their calls are not datasets
@@ -110,6 +113,7 @@ class Judge:
         self.v = Values(index)
         self._subclass_names: Optional[Set[str]] = None
         self._wif_seen: Dict[tuple, list] = {}
+        self.reach = Reachability(index.repo)
 
     # 1. datasets and their worker paths -------------------------------------------------------------
     def candidates(self, loaders: List[LoaderInfo]) -> List[Candidate]:
@@ -404,6 +408,7 @@ class Judge:
             dataset=cand.name, rng_call=f"{_path_of(self.ix, fn.qualname)}:{draw.line}: {draw.text}", rng_kind=kind,
             loader=f"{info.where}: {info.loader.text}" if info else "", num_workers=workers,
             worker_init_fn=info.wif_text if info else "", seed=seed.seed if seed else "",
+            unreachable=info is not None and not self.reach.loader_runs(info.loader.scope, module_name(info.path)),
         )
 
 
@@ -465,9 +470,12 @@ def judge_repo(index: Index, vendored_roots: FrozenSet[str] = frozenset(),
     deciding = [f for f in findings if count_vendored or not f.vendored]
     has_dataset = any(c.dataset is not None or A.is_library_dataset(c.key) for c in cands)
     if deciding:
-        verdict = worst(f.verdict for f in deciding)
+        # a loader nothing can run starts no worker: its dataset's draws are single-process at most
+        verdict = worst("single-process" if f.unreachable and f.verdict in _WORKER_VERDICTS else f.verdict
+                        for f in deciding)
     else:
         verdict = "clean" if has_dataset else "no-dataset"
-    kinds = {f.rng_kind for f in deciding if f.verdict == verdict}
+    kinds = {f.rng_kind for f in deciding if f.verdict == verdict
+             or f.unreachable and verdict == "single-process" and f.verdict in _WORKER_VERDICTS}
     rng_kind = "both" if len(kinds) > 1 else (kinds.pop() if kinds else "")
     return verdict, rng_kind, findings

@@ -120,6 +120,14 @@ class Finding:
     seed: str = ""
     fingerprint: str = ""   # the dataset's per-sample code: equal across copies of the same code
     vendored: bool = False  # the draw and its loader are in a vendored third-party tree (analysis.vendored)
+    unreachable: bool = False  # the loader is built in a function nothing can call (analysis.reachable)
+
+    def supports(self, verdict: str) -> bool:
+        """Whether this finding is evidence for the repository verdict (an unreachable loader starts no
+        worker, so its draws count as single-process)."""
+        if self.unreachable and self.verdict in ("affected", "flawed-seed", "seeded"):
+            return verdict == "single-process"
+        return self.verdict == verdict
 
 
 @dataclass(frozen=True)
@@ -147,8 +155,8 @@ class RepoVerdict:
         return {
             "repo": self.repo, "verdict": self.verdict, "rng_kind": self.rng_kind,
             "torch_pin": self.torch_pin, "effective": self.effective,
-            "findings": sum(1 for f in self.findings
-                            if f.verdict == self.verdict and (self.vendored_counted or not f.vendored)),
+            "findings": sum(1 for f in self.findings if f.supports(self.verdict)
+                            and (self.vendored_counted or not f.vendored)),
             "errors": len(self.errors),
         }
 
