@@ -25,7 +25,8 @@ Keys (looked up by name where the analysis can find a value for them):
 Tags (``t:...``): ``t:int:N``, ``t:const``, ``t:true``, ``t:false``, ``t:none``, ``t:dict``, ``t:rng_ctor``
 (an RNG built here, its seed as ``s!atom``), ``t:rng_default`` (an RNG built as a default argument, so in
 the parent), ``t:torch_seed``, ``t:worker_seed``, ``t:worker_id``, ``t:worker_info``, ``t:worker_dataset``,
-``t:torch_draw``, ``t:entropy``, ``t:get_state``, ``t:index``, ``t:cpu``, ``t:other`` (unknown).
+``t:torch_draw``, ``t:entropy``, ``t:get_state``, ``t:index``, ``t:cpu``, ``t:clock`` (the wall clock),
+``t:other`` (unknown).
 
 After linking: ``rng:attr:A`` / ``rng:q:V`` the identity of an RNG object (so a draw and a reseed of the
 same object match after passing through parameters). The judgement keys datasets by ``i:q:<class>``,
@@ -235,6 +236,7 @@ ENTROPY = "t:entropy"
 GET_STATE = "t:get_state"
 INDEX = "t:index"
 CPU = "t:cpu"
+CLOCK = "t:clock"        # time.time(), datetime.now(): differs per epoch, collides across workers
 RNG_TAGS = (RNG_CTOR, RNG_DEFAULT)
 # what a seed can derive from: the judgement reads these through arithmetic and calls
 SEED_SOURCES = frozenset({TORCH_SEED, WORKER_SEED, TORCH_DRAW, ENTROPY, WORKER_ID, GET_STATE, INDEX})

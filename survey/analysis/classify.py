@@ -14,7 +14,7 @@ from .vendored import vendored_roots
 
 # Flaws that replace PyTorch's own per-worker NumPy seeding, so they show on every torch version.
 _GC_THRESHOLD = 50_000
-_OVERRIDING = ("SRV201", "SRV202", "SRV203", "SRV205", "SRV206")
+_OVERRIDING = ("SRV201", "SRV202", "SRV203", "SRV205", "SRV206", "SRV207")
 
 
 def effective(verdict: str, rng_kind: str, codes, era: str) -> str:

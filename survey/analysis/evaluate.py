@@ -210,7 +210,7 @@ class Evaluator:
             return out
         out = {A.instance(q)}
         if q.startswith(("time.", "datetime.")):
-            out.add(A.OTHER)
+            out.add(A.CLOCK)
         # Containers of callables (Compose([...]), partial(fn, ...), nn.Sequential(...)) carry what they hold,
         # and a function of a seed source (int.from_bytes(os.urandom(4)), hash(...)) is still that source.
         for a in arg_values(node):

@@ -283,6 +283,10 @@ class Judge:
     # 4. judgement ------------------------------------------------------------------------------------
     def judge_seed(self, seed: Seed, ctx: Ctx, persistent: bool, path: str) -> SeedJudgement:
         src = set(self.v.expand(seed.source, ctx))
+        if any(A.is_lookup(a) for a in src):
+            # args.seed, cfg["seed"]: configured once for the run, in the parent; the unknown namespace
+            # it is read from adds nothing of its own
+            src = {a for a in src if not A.is_lookup(a) and a != A.OTHER} | {A.CONST}
         where = f"{path}:{seed.line}: {seed.text}"
         if src & GOOD_SOURCES:
             return SeedJudgement(True, "", where)
@@ -293,6 +297,8 @@ class Judge:
             return SeedJudgement(False, "SRV206", where)
         if A.WORKER_ID in src:
             return SeedJudgement(persistent, "" if persistent else "SRV202", where)
+        if A.CLOCK in src:
+            return SeedJudgement(False, "SRV207", where)
         return SeedJudgement(False, "SRV201", where)
 
     def wif_seeds(self, info: LoaderInfo, dataset: Optional[Klass]) -> List[Tuple[Function, Seed, Ctx]]:
@@ -397,7 +403,7 @@ class Judge:
         from .rules import RULES
         path = _path_of(self.ix, fn.qualname)
         line, col = draw.line, draw.col
-        if code in ("SRV201", "SRV202", "SRV203", "SRV204", "SRV205", "SRV206") and seed is not None \
+        if code in ("SRV201", "SRV202", "SRV203", "SRV204", "SRV205", "SRV206", "SRV207") and seed is not None \
                 and ":" in seed.seed and not seed.seed.startswith("seed_everything"):
             seed_path, seed_line = seed.seed.split(":", 2)[:2]
             if seed_line.isdigit():

@@ -47,6 +47,9 @@ RULES: Dict[str, Rule] = {r.code: r for r in (
     Rule("SRV206", "flawed-seed", "seeded by the sample index",
          "The RNG is reseeded with the sample index, so each sample gets the same augmentation in every "
          "epoch. Draw from a per-worker RNG seeded from torch.initial_seed() instead."),
+    Rule("SRV207", "flawed-seed", "wall-clock worker seed",
+         "The worker reseed comes from the wall clock, and workers started in the same tick (int(time.time()) "
+         "is one second) get the same seed. " + _FIX_SEED),
     Rule("SRV301", "seeded", "NumPy randomness reseeded per worker",
          "NumPy randomness in DataLoader workers is reseeded per worker and per epoch. Nothing to fix."),
     Rule("SRV302", "single-process", "NumPy randomness without worker processes",

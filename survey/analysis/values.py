@@ -8,6 +8,7 @@ from .link import Ctx, Index, arg_for
 from .model import Function, Klass
 
 _DEPTH = 8
+_ONCE_IN_PARENT = frozenset({A.TORCH_SEED, A.TORCH_DRAW, A.ENTROPY, A.CLOCK})
 GLOBAL_RNG = "global"  # the draw group of NumPy's global RNG
 _NUMPY_RANDOM_MODULE = frozenset({A.qual("numpy.random"), A.qual("numpy.random.mtrand")})
 
@@ -88,7 +89,9 @@ class Values:
                 out = set(self.expand(hit.atoms, Ctx(), depth + 1))
                 if out & set(A.RNG_TAGS):
                     out.add(A.rng_variable(hit.name))
-                return out
+                # a module-level value is computed once, at import in the parent: BASE = torch.initial_seed()
+                # is one fixed number in every worker and epoch
+                return {A.CONST if a in _ONCE_IN_PARENT else a for a in out}
             return {A.qual(hit.name)}
         if A.is_result(atom):
             inner = A.result_of(atom)
@@ -144,6 +147,9 @@ class Values:
             if A.is_qual(value):
                 hit = ix.resolve(A.qual_name(value))
                 if hit is None:
+                    nested = ix.function(A.qual_name(value))  # def init(...) inside main(): not a module name
+                    if nested is not None:
+                        out.append((nested, ctx.klass, False))
                     continue
                 if hit.kind == "function":
                     owner = ix.class_of(hit.function)
