@@ -5,6 +5,7 @@ Resolution is lazy: a module is parsed only when a name resolves into it.
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
 
@@ -64,22 +65,21 @@ class Index:
     loading: bool = True
     resolutions: int = 0
     exhausted: bool = False
-
-    def peeking(self):
-        """A context in which resolution uses only files parsed already; its results are not kept."""
-        index = self
-
-        class _Peek:
-            def __enter__(self):
-                index.loading = False
-
-            def __exit__(self, *exc):
-                index.loading = True
-                index._resolved.clear()
-                index._mro.clear()
-        return _Peek()
     _mro: Dict[str, List[Klass]] = field(default_factory=dict)
     _functions: Dict[str, Optional[Function]] = field(default_factory=dict)
+
+    @contextmanager
+    def peeking(self):
+        """A context in which resolution uses only files parsed already; its results are not kept."""
+        # a generator, not a class defined per call: a class is a reference cycle, and one capturing the
+        # index would keep every repository's facts alive until the cyclic collector runs
+        self.loading = False
+        try:
+            yield
+        finally:
+            self.loading = True
+            self._resolved.clear()
+            self._mro.clear()
 
     def __post_init__(self):
         for module in self.repo.paths:

@@ -115,18 +115,10 @@ class Collector:
         self.classes: List[Tuple[Scope, ast.ClassDef, int]] = []
         self.lambdas: Dict[int, str] = {}
         self.star_imports: List[str] = []
-        self._handlers = {
-            ast.Import: self._import, ast.ImportFrom: self._import_from, ast.ClassDef: self._class,
-            ast.FunctionDef: self._function, ast.AsyncFunctionDef: self._function, ast.Lambda: self._lambda,
-            ast.Assign: self._assign, ast.AnnAssign: self._ann_assign, ast.AugAssign: self._aug_assign,
-            ast.NamedExpr: self._aug_assign, ast.For: self._for, ast.AsyncFor: self._for,
-            ast.comprehension: self._for, ast.withitem: self._with_item, ast.Return: self._return,
-            ast.Call: self._call,
-        }
 
     def walk(self, tree: ast.Module) -> None:
         stack = [(node, self.root) for node in reversed(tree.body)]
-        handlers = self._handlers
+        handlers = _HANDLERS
         leaves = _LEAVES
         while stack:
             node, scope = stack.pop()
@@ -134,7 +126,7 @@ class Collector:
             if kind in leaves:  # names and constants are most of a tree
                 continue
             handler = handlers.get(kind)
-            nested = handler(node, scope) if handler is not None else None
+            nested = handler(self, node, scope) if handler is not None else None
             if nested is None:
                 children = _children(node)
                 if children:
@@ -272,6 +264,18 @@ class Collector:
     def _call(self, node: ast.Call, scope: Scope):
         line, col = self._pos(node)
         scope.calls.append((node, line, col))
+
+
+# Plain functions, not bound methods: a table of bound methods held by the collector is a reference cycle,
+# which keeps the whole syntax tree alive until the cyclic collector runs (the collector then dominates).
+_HANDLERS = {
+    ast.Import: Collector._import, ast.ImportFrom: Collector._import_from, ast.ClassDef: Collector._class,
+    ast.FunctionDef: Collector._function, ast.AsyncFunctionDef: Collector._function, ast.Lambda: Collector._lambda,
+    ast.Assign: Collector._assign, ast.AnnAssign: Collector._ann_assign, ast.AugAssign: Collector._aug_assign,
+    ast.NamedExpr: Collector._aug_assign, ast.For: Collector._for, ast.AsyncFor: Collector._for,
+    ast.comprehension: Collector._for, ast.withitem: Collector._with_item, ast.Return: Collector._return,
+    ast.Call: Collector._call,
+}
 
 
 def enclosing_class(s: Scope) -> str:
