@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+import survey.analysis.link as link
 import survey.analysis.sources as sources
 from survey.analysis.classify import classify_repo
 from conftest import FIXTURES
@@ -129,3 +130,23 @@ def test_facts_cache_is_bounded_by_source_bytes():
     assert len(cache) == 10 and cache.size == 1_000 and "k49" in cache and "k39" not in cache
     cache.put("huge", object(), 5_000)
     assert "huge" not in cache
+
+
+def test_star_imports_between_packages_stay_cheap_to_resolve(write_repo, monkeypatch):
+    # A package whose __init__ star-imports its submodules, which star-import a sibling package that
+    # star-imports the first: looking a name up in every star-imported module made up dotted names by the
+    # ten thousand (pkg.m0.sub.s1.helper2...). A name is looked for only where a module can provide it.
+    monkeypatch.setattr(link, "RESOLUTION_BUDGET", 2_000)
+    n = 12
+    files = {"pkg/__init__.py": "".join(f"from .m{k} import *\n" for k in range(n)) + "from .sub import *\n",
+             "pkg/sub/__init__.py": "".join(f"from .s{k} import *\n" for k in range(n))}
+    for k in range(n):
+        files[f"pkg/m{k}.py"] = f"from pkg.sub import *\n\ndef helper{k}(x):\n    return scale{k}(x)\n"
+        files[f"pkg/sub/s{k}.py"] = f"from pkg import *\n\ndef scale{k}(x):\n    return x * shift(x)\n"
+    files["pkg/m3.py"] = "from pkg.sub import *\nimport numpy as np\n\ndef jitter(x):\n    return x + np.random.rand()\n"
+    files["train.py"] = BUGGY.replace("import numpy as np", "import numpy as np\nfrom pkg import *").replace(
+        "np.random.rand()", "jitter(helper1(0) + helper2(0) + other.thing.deep(1))")
+    v = classify_repo(write_repo(files))
+    assert v.errors == ()
+    assert v.verdict == "affected"
+    assert [f.rng_call for f in v.findings] == ["pkg/m3.py:5: np.random.rand()"]

@@ -67,6 +67,9 @@ class Index:
     exhausted: bool = False
     _mro: Dict[str, List[Klass]] = field(default_factory=dict)
     _functions: Dict[str, Optional[Function]] = field(default_factory=dict)
+    _provides: Dict[Tuple[str, str, int], bool] = field(default_factory=dict)
+    _names: Dict[str, FrozenSet[str]] = field(default_factory=dict)
+    _children: Dict[str, Set[str]] = field(default_factory=dict)
 
     @contextmanager
     def peeking(self):
@@ -80,12 +83,16 @@ class Index:
             self.loading = True
             self._resolved.clear()
             self._mro.clear()
+            self._provides.clear()  # answered without the modules not parsed yet
 
     def __post_init__(self):
         for module in self.repo.paths:
             parts = module.split(".")
             for i in range(1, len(parts)):
                 self._suffix.setdefault(".".join(parts[i:]), []).append(module)
+            package, _, child = module.rpartition(".")
+            if child:
+                self._children.setdefault(package, set()).add(child)
 
     # -- names ---------------------------------------------------------------------------------------
     def module(self, name: str, near: str = "") -> Optional[FileFacts]:
@@ -156,11 +163,43 @@ class Index:
             if name == head:
                 return Resolved("variable", qual, facts, atoms=atoms, rest=tuple(rest[1:]))
         for alias, target in facts.imports:
-            if alias == "*" and depth < 3:
+            if alias == "*" and depth < 3 and self.provides(target, head, 2 - depth):
                 hit = self.resolve(".".join([target, *rest]), depth + 1)
                 if hit is not None and hit.kind != "external":
                     return hit
         return None
+
+    def provides(self, module: str, name: str, reach: int) -> bool:
+        """Whether ``from module import *`` can bring ``name``: the module defines or imports it at top level,
+        has a submodule of that name, or (``reach`` levels deep) a module it star-imports provides it.
+        Without this test every name a star-importing package lacks is looked up again inside each
+        star-imported module, whose packages star-import in turn: hundreds of thousands of made-up dotted
+        names in one repository. Memoised; modules are parsed in the order the lookup itself would."""
+        key = (module, name, reach)
+        hit = self._provides.get(key)
+        if hit is not None:
+            return hit
+        self._provides[key] = False  # cycle guard: packages that star-import each other
+        facts = self.module(module)
+        found = name in self._children.get(module, ())
+        if facts is not None and not found:
+            found = name in self._children.get(facts.module, ()) or name in self._top_names(facts)
+            stars = [target for alias, target in facts.imports if alias == "*"] if reach > 0 else []
+            found = found or any(self.provides(target, name, reach - 1) for target in stars)
+        self._provides[key] = found
+        return found
+
+    def _top_names(self, facts: FileFacts) -> FrozenSet[str]:
+        hit = self._names.get(facts.module)
+        if hit is None:
+            names = {alias for alias, _ in facts.imports if alias != "*"}
+            names.update(name for name, _ in facts.variables)
+            for unit in (*facts.functions, *facts.classes):
+                owner, _, short = unit.qualname.rpartition(".")
+                if owner == facts.module:
+                    names.add(short)
+            hit = self._names[facts.module] = frozenset(names)
+        return hit
 
     # -- classes -------------------------------------------------------------------------------------
     def bases(self, klass: Klass) -> Tuple[List[Klass], List[str]]:
