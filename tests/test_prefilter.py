@@ -105,3 +105,21 @@ def test_call_sites_of_a_common_name_are_looked_for_where_they_can_be(write_repo
     assert v.verdict == "affected"
     assert "4" in v.findings[0].num_workers.split(", ")
     assert v.parsed == 2  # data.py, and main.py for the value of workers; model.py's .train() is another train
+
+
+def test_files_containing_a_name_come_in_path_order_kept_or_not(write_repo, monkeypatch):
+    # call-site lookups search all kept bytes at once; a match never spans two files, parsed files drop out,
+    # and files over the kept-bytes budget are searched too
+    import survey.analysis.sources as sources
+    files = {f"m{n}.py": f"x = {n}\nvalue = helper(x)\n" for n in range(6)}
+    files["m2.py"] = "value = 2\n"
+    files["m3.py"] = "# " + "y" * 200 + "\nvalue = helper(3)\n"
+    files["m4.py"] = "help"
+    files["m5.py"] = "er(5)\n"
+    monkeypatch.setattr(sources, "BYTES_KEPT", 150)
+    repo = sources.RepoFiles(write_repo(files))
+    repo.scan()
+    repo.facts("m1")
+    assert repo.containing(b"helper") == ["m0", "m3"]
+    assert repo.containing(b"value", lambda data: b"helper" in data, limit=1) == ["m0"]
+    assert repo.containing(b"value = 2") == ["m2"]

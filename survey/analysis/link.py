@@ -296,9 +296,9 @@ class Index:
             tokens = (owner, name)
         if tokens not in self._names_loaded:
             self._names_loaded.add(tokens)
-            spelled = (lambda data: all(t.encode() in data for t in tokens)) if method \
+            spelled = (lambda data: all(t.encode() in data for t in tokens[1:])) if method \
                 else _call_site_pattern(owner.rpartition(".")[2], name)
-            naming = [m for m in self.repo.unloaded() if spelled(self.repo.read(m) or b"")]
+            naming = self.repo.containing(tokens[0 if method else 1].encode(), spelled, _MAX_CALLER_FILES + 1)
             # a name that many files mention (a common helper) is left to the files parsed already
             for module in naming if len(naming) <= _MAX_CALLER_FILES else ():
                 self.repo.facts(module)
@@ -343,8 +343,7 @@ class Index:
             # an option named otherwise (--n_cpu, --threads): the files that spell the name the loader reads
             self._options_searched.add(key)
             token = key.encode()
-            spelled = [m for m in self.repo.unloaded() if token in (self.repo.read(m) or b"")]
-            for module in spelled[:_OPTION_FILES]:
+            for module in self.repo.containing(token, limit=_OPTION_FILES):
                 self.repo.facts(module)
             out = self._options(key)
         return out

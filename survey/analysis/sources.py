@@ -5,6 +5,7 @@ undecodable, Python 2, syntax errors) become ``FileError`` records with the reas
 """
 from __future__ import annotations
 
+import bisect
 import hashlib
 import io
 import os
@@ -145,6 +146,11 @@ class RepoFiles:
         # bytes of unparsed files kept from the scan for call-site lookups, up to a budget per repository
         self._bytes: Dict[str, bytes] = {}
         self._bytes_budget = BYTES_KEPT
+        self._unkept: List[str] = []       # readable files over that budget
+        self._blob: Optional[bytes] = None  # the kept bytes in one string, once a search needs them
+        self._starts: List[int] = []
+        self._spans: Dict[str, Tuple[int, int]] = {}
+        self._blob_modules: List[str] = []
         self._parsed_units = 0
         self.over_budget = False
 
@@ -156,8 +162,53 @@ class RepoFiles:
 
     def read(self, module: str) -> Optional[bytes]:
         """A file's bytes without recording errors (they are recorded if it is ever parsed)."""
-        data = self._bytes.get(module)
+        data = self._kept(module)
         return data if data is not None else self._read(module, record=False)
+
+    def _kept(self, module: str) -> Optional[bytes]:
+        if self._blob is None:
+            return self._bytes.get(module)
+        span = self._spans.get(module)
+        return self._blob[span[0]:span[1]] if span is not None else None
+
+    def containing(self, token: bytes, test=None, limit: int = 0) -> List[str]:
+        """Unparsed modules whose bytes contain ``token`` (and pass ``test``, given the bytes), in path
+        order, at most ``limit`` (0: all). One search over all kept bytes, instead of a test per file:
+        call-site lookups ask for hundreds of names in a large repository."""
+        if self._blob is None:
+            self._pack()
+        blob, starts, modules = self._blob, self._starts, self._blob_modules
+        found = []
+        pos = blob.find(token)
+        while pos >= 0:
+            i = bisect.bisect_right(starts, pos) - 1
+            module = modules[i]
+            start, end = self._spans[module]
+            if pos + len(token) <= end and module not in self._facts and (test is None or test(blob[start:end])):
+                found.append(module)
+                if limit and len(found) >= limit and not self._unkept:
+                    return found
+            pos = blob.find(token, max(end, pos + 1))
+        for module in self._unkept:
+            data = self._read(module, record=False) if module not in self._facts else None
+            if data is not None and token in data and (test is None or test(data)):
+                found.append(module)
+        if self._unkept:
+            order = {m: i for i, m in enumerate(self.paths)}
+            found.sort(key=order.__getitem__)
+        return found[:limit] if limit else found
+
+    def _pack(self) -> None:
+        """The kept bytes joined by NUL (which no kept file holds, so no match spans two files)."""
+        parts, offset = [], 0
+        for module, data in self._bytes.items():
+            self._starts.append(offset)
+            self._blob_modules.append(module)
+            self._spans[module] = (offset, offset + len(data))
+            parts.append(data)
+            offset += len(data) + 1
+        self._blob = b"\0".join(parts)
+        self._bytes = {}
 
     def _read(self, module: str, record: bool = True) -> Optional[bytes]:
         path = self.paths[module]
@@ -190,6 +241,8 @@ class RepoFiles:
             if len(data) <= self._bytes_budget:
                 self._bytes[module] = data
                 self._bytes_budget -= len(data)
+            else:
+                self._unkept.append(module)
             if b"torch" in data:
                 self.mentions_torch = True
             if b"worker" in data:
@@ -220,7 +273,7 @@ class RepoFiles:
             self.over_budget = True
             self._facts[module] = None
             return None
-        data = self._bytes.pop(module, None) or self._read(module)
+        data = (self._bytes.pop(module, None) if self._blob is None else self._kept(module)) or self._read(module)
         result = None if data is None else self._parse(module, data)
         if result is not None:
             self._parsed_units += len(result.functions) + len(result.classes)
