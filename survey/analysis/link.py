@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from contextlib import contextmanager
+from functools import lru_cache
 from dataclasses import dataclass, field
 from typing import Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
 
@@ -362,24 +363,32 @@ def _call_site_pattern(module: str, name: str):
     ``alias.name(`` in a file importing the module. Common function names (train, main, run) otherwise match
     every file through ``model.train()`` and prose. Patterns start with a literal, which re finds fast."""
     n = name.encode()
-    call = re.compile(re.escape(n) + rb"\s*\(")
-    imports = re.compile(rb"import[ \t]*\(?[\w \t,.\\\n]*?\b" + re.escape(n) + rb"\b")
-    imports_module = re.compile(rb"import[ \t]*\(?[\w \t,.\\\n]*?\b" + re.escape(module.encode()) + rb"\b") \
-        if module else None
 
     def spelled(data: bytes) -> bool:
         if n not in data:
             return False
         dotted = False
-        for m in call.finditer(data):
+        for m in _call_of(n).finditer(data):
             before = data[m.start() - 1:m.start()]
             if not (before.isalnum() or before in (b"_", b".")) and data[m.start() - 4:m.start()] != b"def ":
                 return True
             dotted = dotted or before == b"."
-        if imports.search(data):
+        if _import_of(n).search(data):
             return True
-        return dotted and imports_module is not None and bool(imports_module.search(data))
+        return dotted and bool(module) and bool(_import_of(module.encode()).search(data))
     return spelled
+
+
+# Compiled when first needed and kept: a pattern per looked-up name, hundreds per large repository, and the
+# same names (build_dataset, get_loader) recur across repositories.
+@lru_cache(maxsize=2048)
+def _call_of(name: bytes):
+    return re.compile(re.escape(name) + rb"\s*\(")
+
+
+@lru_cache(maxsize=2048)
+def _import_of(name: bytes):
+    return re.compile(rb"import[ \t]*\(?[\w \t,.\\\n]*?\b" + re.escape(name) + rb"\b")
 
 
 def arg_for(call: Call, fn: Function, param: str, bound_self: bool) -> Optional[Tuple[str, ...]]:
