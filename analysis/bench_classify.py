@@ -35,9 +35,12 @@ def repositories(roots):
 
 
 def ast_baseline(repos):
+    """(files, bytes, CPU s) of ast.parse over every .py file, and the CPU s of each repository."""
     files = size = 0
+    per_repo = []
     t0 = time.process_time()
     for repo in repos:
+        t_repo = time.process_time()
         for path in iter_python_files(repo):
             data = path.read_bytes()
             files += 1
@@ -46,7 +49,8 @@ def ast_baseline(repos):
                 ast.parse(data)
             except (SyntaxError, ValueError, RecursionError, MemoryError):
                 pass
-    return files, size, time.process_time() - t0
+        per_repo.append(time.process_time() - t_repo)
+    return files, size, time.process_time() - t0, per_repo
 
 
 # Runs survey's CLI and reports, on stderr, the CPU it and its pool workers used and their peak memory.
@@ -63,6 +67,29 @@ print(json.dumps({"cpu": me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_sti
                   "workers_rss": kids.ru_maxrss / 1024}), file=sys.stderr)
 sys.exit(rc)
 """
+
+
+# CPU seconds of each repository's classification, in one process as `classify --jobs 1` runs them.
+_PER_REPO = """
+import json, sys, time
+from survey.analysis.classify import classify_item
+out = []
+for path in sys.argv[1:]:
+    t0 = time.process_time()
+    classify_item((path, None))
+    out.append(time.process_time() - t0)
+print(json.dumps(out))
+"""
+
+
+def per_repo_ratios(repos, ast_per_repo):
+    proc = subprocess.run([sys.executable, "-c", _PER_REPO, *map(str, repos)], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(proc.stderr[-2000:])
+    cpu = json.loads(proc.stdout.strip().splitlines()[-1])
+    # repositories whose parse takes under 10 ms are all start-up noise: left out of the spread
+    ratios = sorted(s / a for s, a in zip(cpu, ast_per_repo) if a >= 0.01)
+    return ratios
 
 
 def survey(args):
@@ -141,13 +168,18 @@ def memory():
 def main(roots):
     roots = roots or [sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["purelib"]]
     repos = repositories(roots)
-    files, size, ast_cpu = ast_baseline(repos)
+    files, size, ast_cpu, ast_per_repo = ast_baseline(repos)
     print(f"machine: {platform.machine()} {os.cpu_count()} cores, python {platform.python_version()}")
     print(f"corpus: {len(repos)} repositories, {files} .py files, {size / 1e6:.1f} MB ({', '.join(map(str, roots))})")
     print(f"ast.parse: {ast_cpu:.1f} s CPU, {files / ast_cpu:.0f} files/s, {size / 1e6 / ast_cpu:.1f} MB/s")
     wall1, cpu1, rss1, _ = survey_run(repos, 1)
     print(f"survey classify --jobs 1: {wall1:.1f} s wall, {cpu1:.1f} s CPU, {files / wall1:.0f} files/s, "
-          f"{size / 1e6 / wall1:.1f} MB/s; ratio to ast.parse {wall1 / ast_cpu:.2f}; peak RSS {rss1:.0f} MB")
+          f"{size / 1e6 / wall1:.1f} MB/s; ratio to ast.parse {wall1 / ast_cpu:.2f} (wall), {cpu1 / ast_cpu:.2f} (CPU, "
+          f"steadier when other work shares the cores); peak RSS {rss1:.0f} MB")
+    ratios = per_repo_ratios(repos, ast_per_repo)
+    if ratios:
+        print(f"per repository (CPU, {len(ratios)} with >= 10 ms of parsing): median ratio "
+              f"{ratios[len(ratios) // 2]:.2f}, worst {ratios[-1]:.2f}")
     jobs = os.cpu_count() or 1
     if jobs > 1:
         wall_n, cpu_n, rss_n, workers_n = survey_run(repos, jobs)
