@@ -243,6 +243,11 @@ class Evaluator:
                 lightning.append((line, keyword_is_true(node, "workers")))
             if isinstance(node.func, ast.Attribute) and node.func.attr in ("add_argument", "set_defaults"):
                 options.extend(self._argparse(node, s))
+            elif not quals & N.DATALOADERS:
+                # MyDataModule(num_workers=8), dict(workers_per_gpu=2) in an mmcv config: what the code
+                # configures by name, found again where a loader reads self.hparams.num_workers
+                options.extend((k.arg, self.atoms(k.value, s)) for k in node.keywords
+                               if k.arg and N.may_count_workers(k.arg))
         for base, attr, value, line, col in s.attr_assigns:
             vals = self.atoms(value, s)
             if A.RNG_CTOR in vals:
@@ -253,6 +258,9 @@ class Evaluator:
                     seeds.append(Seed(line, col, self.text(value), "object", source, target))
             if N.may_count_workers(attr):
                 options.append((attr, vals))
+        for name, default in s.defaults.items():
+            if N.may_count_workers(name):
+                options.append((name, self.atoms(default, s.parent)))
         for name, values in s.item_assigns.items():
             for key, value in values:
                 if N.may_count_workers(key):
@@ -392,7 +400,10 @@ def _attr_atoms(base, attr: str, base_node) -> Set[str]:
             out.add(A.worker_dataset_attr(attr))
         elif A.is_tag(a) and a not in A.STRUCTURAL:
             out.add(a)
-    if not module_ref and isinstance(base_node, (ast.Name, ast.Attribute, ast.Subscript)):
+    # np.random is a module's attribute, not an option; but a base that is also something else (the result
+    # of Config.fromfile(sys.argv[1]) carries sys.argv beside it) can be an options object
+    if (not module_ref or any(not A.is_qual(a) for a in base)) \
+            and isinstance(base_node, (ast.Name, ast.Attribute, ast.Subscript)):
         out.add(A.attr_of_any(attr))
     return out
 

@@ -10,6 +10,7 @@ from typing import Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
 
 from . import atoms as A
 from . import names as N
+from .configs import ConfigValues
 from .model import Call, FileFacts, Function, Klass
 from .sources import RepoFiles
 
@@ -61,6 +62,7 @@ class Index:
     _calls_by_name: Dict[str, List[Tuple[Call, Function, str]]] = field(default_factory=dict)
     _calls_indexed: int = 0
     _options_searched: Set[str] = field(default_factory=set)
+    _configs: Optional[ConfigValues] = None
     loading: bool = True
     resolutions: int = 0
     exhausted: bool = False
@@ -292,7 +294,13 @@ class Index:
             yield from facts.classes
 
     def options(self, key: str) -> List[FrozenSet[str]]:
-        """Values configured for a worker option (argparse default, config key or attribute)."""
+        """Values configured for a worker option: argparse defaults, config keys, attributes and keyword
+        arguments in the code, and keys of the repository's YAML, JSON and TOML files."""
+        if self._configs is None:
+            self._configs = ConfigValues(self.repo.root)
+        return self._code_options(key) + self._configs.lookup(key)
+
+    def _code_options(self, key: str) -> List[FrozenSet[str]]:
         out = self._options(key)
         if not out and self.repo.worker_modules:
             # an options module that nothing imports by name (argparse in opts.py): parse what mentions workers

@@ -191,6 +191,7 @@ class Values:
         outcomes: Set[str] = set()
         how: List[str] = []
         resolved_option = False
+        deferred: List[str] = []
         for value in sorted(self.expand(atoms, ctx)):  # sorted: the evidence reads the same on every run
             if A.is_integer(value):
                 n = A.integer_value(value)
@@ -217,13 +218,17 @@ class Values:
                 continue
             elif value == A.CONST:
                 continue
-            elif value == A.OTHER and len(atoms) > 0 and any(A.is_lookup(a) for a in atoms):
-                # args.workers where args is a parsed namespace the analysis cannot follow: the option's
-                # defaults decide, the unknown base object adds nothing of its own
-                continue
+            elif value == A.OTHER or A.is_qual(value):
+                deferred.append("unresolved " + A.description(value))
             else:
                 outcomes.add("unknown")
                 how.append("unresolved " + A.description(value))
+        if deferred and not resolved_option:
+            # args.workers where args is a namespace the analysis cannot follow (parse_args(), a config
+            # loaded from sys.argv): when the option is found by name its values decide, and the unknown
+            # base object adds nothing of its own
+            outcomes.add("unknown")
+            how.extend(deferred)
         if not outcomes:
             outcomes.add("unknown")
             how.append("unresolved")
