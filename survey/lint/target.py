@@ -34,7 +34,7 @@ class TorchTarget:
     def describe(self) -> str:
         if not self.spec:
             return f"a current torch release ({self.source})"
-        exact = self.spec.startswith("==") and not any(c in self.spec for c in ",;*")
+        exact = self.spec.startswith("==") and not any(c in self.spec for c in ",;")
         what = f"torch {self.spec[2:] if exact else self.spec}"
         return f"{what} ({self.source})"
 
