@@ -83,7 +83,7 @@ def test_sarif_rules_and_results_for_code_scanning(capsys):
     run = log["runs"][0]
     assert run["automationDetails"]["id"] == "survey/check/" and run["tool"]["driver"]["version"]
     [rule] = run["tool"]["driver"]["rules"]
-    assert rule["id"] == "SRV101" and rule["helpUri"].endswith("#srv101")
+    assert rule["id"] == "SRV101" and rule["helpUri"].endswith("#rules")
     assert "worker_init_fn" in rule["help"]["text"] and "```python" in rule["help"]["markdown"]
     assert rule["properties"]["precision"] == "high" and "pytorch" in rule["properties"]["tags"]
     levels = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]: r["level"] for r in run["results"]}

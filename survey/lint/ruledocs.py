@@ -91,7 +91,8 @@ DOCS: Dict[str, RuleDoc] = {
 
 
 def help_uri(code: str) -> str:
-    return f"{DOCS_URL}#{code.lower()}"
+    """The README's rule table (its "Rules" heading), on the project's page."""
+    return f"{DOCS_URL}#rules"
 
 
 def explain(code: str) -> str:
