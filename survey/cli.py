@@ -16,6 +16,10 @@ from typing import List, Optional
 from . import __version__
 
 
+def _codes(text: str) -> List[str]:
+    return [c.strip() for c in text.split(",") if c.strip()]
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="survey", description=__doc__.splitlines()[0])
     p.add_argument("--version", action="version", version=f"survey {__version__}")
@@ -44,13 +48,29 @@ def _parser() -> argparse.ArgumentParser:
     r = sub.add_parser("report", help="CSV tables and a self-contained HTML report from a catalog")
     r.add_argument("--db", type=Path, default=Path("data/survey.db"))
     r.add_argument("--out", type=Path, default=Path("reports"))
-    k = sub.add_parser("check", help="lint one project")
-    k.add_argument("path", type=Path, metavar="PATH")
-    k.add_argument("--format", choices=("text", "json", "sarif"), default="text")
+    k = sub.add_parser("check", help="lint files and projects",
+                       description="Exit status: 0 nothing that shows with the target torch, 1 findings, 2 usage "
+                                   "or internal error.")
+    k.add_argument("paths", nargs="+", type=Path, metavar="PATH",
+                   help="files (their project is analysed, their findings reported) and project folders")
+    k.add_argument("--output-format", "--format", dest="output_format", default="full",
+                   choices=("full", "text", "concise", "json", "sarif", "github", "gitlab", "junit"))
+    k.add_argument("--select", type=_codes, metavar="CODES", help="rule codes or prefixes (default: SRV)")
+    k.add_argument("--ignore", type=_codes, metavar="CODES", help="rule codes or prefixes not to report")
+    k.add_argument("--extend-select", type=_codes, default=[], metavar="CODES", help="added to select")
+    k.add_argument("--exclude", type=_codes, metavar="PATTERNS", help="gitignore-style patterns not to report")
+    k.add_argument("--extend-exclude", type=_codes, default=[], metavar="PATTERNS", help="added to exclude")
+    k.add_argument("--target-torch", metavar="VERSION|SPEC",
+                   help="the torch the project runs with (default: its pins, else the installed torch, "
+                        "else a current release); SRV101 fails the run only if it admits torch < 1.9")
+    k.add_argument("-q", "--quiet", action="store_true", help="no summary line on stderr")
     fix = k.add_mutually_exclusive_group()
     fix.add_argument("--fix", action="store_true",
                      help="add a per-worker NumPy reseed to the loaders of SRV101 findings, then report the rest")
     fix.add_argument("--diff", action="store_true", help="print the --fix changes as a unified diff, write nothing")
+    u = sub.add_parser("rule", help="what a rule finds, why, the fix, and examples")
+    u.add_argument("code", nargs="?", metavar="CODE")
+    u.add_argument("--all", action="store_true", help="every rule")
     return p
 
 
@@ -151,47 +171,76 @@ def _report(args) -> int:
 
 
 def _check(args) -> int:
-    from .analysis.classify import classify_repo
-    from .analysis.serialize import verdict_json
-    from .lint.noqa import without_noqa
-    from .lint.output import lint_findings, sarif, write_text
-    if not args.path.is_dir():
-        print(f"survey: {args.path}: not a directory", file=sys.stderr)
+    from .lint.config import ConfigError, Overrides
+    from .lint.fix import apply
+    from .lint.run import CheckError, all_diagnostics, check_project, exit_status, projects, recheck, summary
+    from .lint.target import TargetError
+    cli = Overrides(select=args.select, ignore=args.ignore, extend_select=args.extend_select,
+                    exclude=args.exclude, extend_exclude=args.extend_exclude, target_torch=args.target_torch)
+    try:
+        checked = [check_project(p, cli, fix=args.fix or args.diff) for p in projects(args.paths)]
+    except (CheckError, ConfigError, TargetError) as exc:
+        print(f"survey: {exc}", file=sys.stderr)
         return 2
-    v = classify_repo(args.path)
-    findings = without_noqa(lint_findings(v), args.path)
-    if args.fix or args.diff:
-        from .lint.fix import apply, plan_all
-        fixes = plan_all(args.path, lambda root: without_noqa(lint_findings(classify_repo(root)), root))
-        if args.diff:
-            for fix in fixes:
-                sys.stdout.write(fix.diff())
-            return 1 if fixes else 0
-        apply(args.path, fixes)
-        loaders = sum(f.loaders for f in fixes)
+    fixes = [(c.project.root, fix) for c in checked for fix in c.fixes]
+    if args.diff:
+        for _, fix in fixes:
+            sys.stdout.write(fix.diff())
+        return 1 if fixes else 0
+    if args.fix:
+        for c in checked:
+            apply(c.project.root, c.fixes)
+        loaders = sum(f.loaders for _, f in fixes)
         print(f"survey: fixed {loaders} loader{'s' * (loaders != 1)} in {len(fixes)} file{'s' * (len(fixes) != 1)}",
               file=sys.stderr)
-        if fixes:
-            v = classify_repo(args.path)
-            findings = without_noqa(lint_findings(v), args.path)
-    if args.format == "text":
-        write_text(findings, v.errors, sys.stdout)
-    elif args.format == "json":
-        data = verdict_json(v)
-        reported = {(x.code, x.path, x.line) for x in findings}
-        data["findings_detail"] = [f for f in data["findings_detail"] if (f["code"], f["path"], f["line"]) in reported]
-        json.dump(data, sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        checked = [recheck(c) if c.fixes else c for c in checked]
+    diagnostics = all_diagnostics(checked)
+    _write(args.output_format, diagnostics)
+    if not args.quiet:
+        print(f"survey: {summary(diagnostics)}", file=sys.stderr)
+    return exit_status(diagnostics)
+
+
+def _write(fmt: str, diagnostics) -> None:
+    from .lint import output, reports
+    from .lint.sarif import sarif
+    colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    if fmt in ("full", "text"):
+        output.write_full(diagnostics, sys.stdout, colour)
+    elif fmt == "concise":
+        output.write_concise(diagnostics, sys.stdout, colour)
+    elif fmt == "github":
+        output.write_github(diagnostics, sys.stdout)
+    elif fmt == "json":
+        reports.write_json(diagnostics, sys.stdout)
+    elif fmt == "gitlab":
+        reports.write_gitlab(diagnostics, sys.stdout)
+    elif fmt == "junit":
+        reports.write_junit(diagnostics, sys.stdout)
     else:
-        json.dump(sarif(findings, v.errors), sys.stdout, indent=2)
+        json.dump(sarif(diagnostics), sys.stdout, indent=2)
         sys.stdout.write("\n")
-    return 1 if findings else 0
+
+
+def _rule(args) -> int:
+    from .analysis.rules import RULES
+    from .lint.ruledocs import explain
+    if args.all:
+        sys.stdout.write("\n".join(explain(code) for code in RULES))
+        return 0
+    code = (args.code or "").upper()
+    if code not in RULES:
+        print(f"survey: {args.code or 'a rule code'}: no such rule (known: {', '.join(RULES)})", file=sys.stderr)
+        return 2
+    sys.stdout.write(explain(code))
+    return 0
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return {"crawl": _crawl, "classify": _classify, "report": _report, "check": _check}[args.command](args)
+        return {"crawl": _crawl, "classify": _classify, "report": _report, "check": _check,
+                "rule": _rule}[args.command](args)
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # an analyser bug must not look like a clean result
