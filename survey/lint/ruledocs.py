@@ -80,6 +80,11 @@ DOCS: Dict[str, RuleDoc] = {
         "the augmentation's variety.",
         "def __getitem__(self, i):\n    np.random.seed(i)\n    return np.random.rand()",
         _GOOD_OBJECT, precision="medium"),
+    "SRV207": RuleDoc(
+        "A seed read from the wall clock differs per epoch, but DataLoader workers start within microseconds "
+        "of each other: int(time.time()) is the same second for all of them, so they draw the same numbers.",
+        "def worker_init_fn(worker_id):\n    np.random.seed(int(time.time()))",
+        "def worker_init_fn(worker_id):\n    np.random.seed(torch.initial_seed() % 2 ** 32)", precision="medium"),
     "SRV301": RuleDoc("Informational: the pattern is handled. `survey check` does not report it.", "", "",
                       tags=("pytorch", "randomness"), precision="high"),
     "SRV302": RuleDoc("Informational: with num_workers=0 all samples come from one process, so nothing repeats. "
