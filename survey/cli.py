@@ -32,6 +32,8 @@ def _parser() -> argparse.ArgumentParser:
     w.add_argument("--sources", type=Path, default=Path("data/repos"))
     w.add_argument("--jobs", type=int, default=4, help="concurrent downloads (GitHub asks for few)")
     w.add_argument("--from-dir", type=Path, metavar="DIR", help="register local checkouts instead of crawling")
+    w.add_argument("--max-wait", type=float, default=3600.0, metavar="SECONDS",
+                   help="longest wait a server may ask for (rate-limit reset, Retry-After); longer stops the crawl")
     c = sub.add_parser("classify", help="one verdict row per repository")
     c.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="repository roots")
     c.add_argument("--db", type=Path, help="classify every downloaded, unclassified repository of a catalog")
@@ -53,6 +55,31 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _crawl(args) -> int:
+    from .crawl.bounds import scrub
+    try:
+        return _crawl_run(args)
+    except Exception as exc:  # whatever a server sent back, the token is never printed
+        print(scrub(f"survey: {_crawl_failure(exc, args.api_url)}", [args.token]), file=sys.stderr)
+        return 2
+
+
+def _crawl_failure(exc: Exception, api_url: str) -> str:
+    import requests
+    from github.GithubException import GithubException, RateLimitExceededExceedsMaxWait
+    from .crawl.bounds import WaitTooLong
+    if isinstance(exc, WaitTooLong):
+        return f"crawl stopped: {exc}"
+    if isinstance(exc, RateLimitExceededExceedsMaxWait):
+        return f"crawl stopped: {WaitTooLong(exc.wait or 0, 0, 'X-RateLimit-Reset')}"
+    if isinstance(exc, (requests.exceptions.ConnectionError, requests.exceptions.Timeout)):
+        return f"cannot reach the API at {api_url} ({type(exc).__name__}); nothing is lost, run again when it answers"
+    if isinstance(exc, GithubException):
+        message = exc.data.get("message") if isinstance(exc.data, dict) else exc.data
+        return f"the API at {api_url} answered HTTP {exc.status}: {str(message)[:300]}"
+    return f"internal error: {type(exc).__name__}: {exc}"
+
+
+def _crawl_run(args) -> int:
     from .crawl.github import CrawlOptions, Crawler, clean_partials, register_dir
     from .crawl.progress import Progress
     from .crawl.store import Catalog
@@ -70,7 +97,7 @@ def _crawl(args) -> int:
             return 2
         opts = CrawlOptions(api_url=args.api_url, token=args.token, query=args.query, created=(lo, hi),
                             min_stars=args.min_stars, limit=args.limit, include_forks=args.include_forks,
-                            sources=args.sources, jobs=args.jobs)
+                            sources=args.sources, jobs=args.jobs, max_wait=args.max_wait)
         clean_partials(args.sources)
         with Progress(catalog) as progress:
             crawler = Crawler(opts, catalog, progress.note)
@@ -192,5 +219,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # an analyser bug must not look like a clean result
-        print(f"survey: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        from .crawl.bounds import scrub
+        print(scrub(f"survey: internal error: {type(exc).__name__}: {exc}", [os.environ.get("GITHUB_TOKEN")]),
+              file=sys.stderr)
         return 2
