@@ -59,18 +59,18 @@ def _crawl(args) -> int:
     try:
         return _crawl_run(args)
     except Exception as exc:  # whatever a server sent back, the token is never printed
-        print(scrub(f"survey: {_crawl_failure(exc, args.api_url)}", [args.token]), file=sys.stderr)
+        print(scrub(f"survey: {_crawl_failure(exc, args.api_url, args.max_wait)}", [args.token]), file=sys.stderr)
         return 2
 
 
-def _crawl_failure(exc: Exception, api_url: str) -> str:
+def _crawl_failure(exc: Exception, api_url: str, max_wait: float) -> str:
     import requests
     from github.GithubException import GithubException, RateLimitExceededExceedsMaxWait
     from .crawl.bounds import WaitTooLong
     if isinstance(exc, WaitTooLong):
-        return f"crawl stopped: {exc}"
+        return f"crawl stopped: {WaitTooLong(exc.seconds, max_wait, exc.why)}"
     if isinstance(exc, RateLimitExceededExceedsMaxWait):
-        return f"crawl stopped: {WaitTooLong(exc.wait or 0, 0, 'X-RateLimit-Reset')}"
+        return f"crawl stopped: {WaitTooLong(exc.wait or 0, max_wait, 'X-RateLimit-Reset')}"
     if isinstance(exc, (requests.exceptions.ConnectionError, requests.exceptions.Timeout)):
         return f"cannot reach the API at {api_url} ({type(exc).__name__}); nothing is lost, run again when it answers"
     if isinstance(exc, GithubException):
@@ -99,7 +99,7 @@ def _crawl_run(args) -> int:
                             min_stars=args.min_stars, limit=args.limit, include_forks=args.include_forks,
                             sources=args.sources, jobs=args.jobs, max_wait=args.max_wait)
         clean_partials(args.sources)
-        with Progress(catalog) as progress:
+        with Progress(catalog, token=args.token) as progress:
             crawler = Crawler(opts, catalog, progress.note)
             crawler.discover()
             crawler.download_all()

@@ -28,7 +28,7 @@ class WaitTooLong(Exception):
         allowed = f"the {max_wait:.0f} s" if max_wait else "what is"
         super().__init__(f"the server asks to wait {seconds:.0f} s ({why}), more than {allowed} allowed "
                          "(--max-wait); nothing is lost, run the same crawl again later")
-        self.seconds = seconds
+        self.seconds, self.why = seconds, why
 
 
 def valid_full_name(full_name: str) -> bool:
@@ -77,6 +77,6 @@ class CappedRetry(GithubRetry):
             seconds = super().get_retry_after(response)
         except (OverflowError, ValueError):
             seconds = float("inf")
-        if seconds is not None and seconds > self.max_wait:
-            raise WaitTooLong(seconds, self.max_wait, "Retry-After")
+        if seconds is not None and seconds > self.max_wait:  # urllib3 itself may have cut it to 6 hours
+            raise WaitTooLong(seconds, self.max_wait, f"Retry-After: {response.headers.get('Retry-After', '')[:40]}")
         return seconds

@@ -4,6 +4,7 @@ another try may cure it (``retry``): a cut connection may, a redirect loop or an
 """
 from __future__ import annotations
 
+import json
 import time
 from typing import BinaryIO, Optional
 
@@ -30,7 +31,6 @@ def _message(resp: requests.Response) -> str:
         return f" ({ctype.split(';')[0] or 'no Content-Type'} body)"
     try:
         text = resp.raw.read(4096, decode_content=True)
-        import json
         message = json.loads(text).get("message")
     except Exception:
         return ""
@@ -88,4 +88,8 @@ def download(session: requests.Session, url: str, out: BinaryIO, deadline: float
     except requests.exceptions.RetryError:
         raise SnapshotError("gave up after repeated server errors or rate limits", retry=True) from None
     except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError) as exc:
+        if "timed out" in str(exc):
+            raise SnapshotError(f"no answer: the server was silent for {READ_TIMEOUT:.0f} s", retry=True) from None
+        if "refused" in str(exc):
+            raise SnapshotError("connection refused", retry=True) from None
         raise SnapshotError(f"download interrupted: {type(exc).__name__}", retry=True) from None
