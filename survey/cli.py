@@ -114,7 +114,16 @@ def _classify_db(args) -> int:
     from .analysis.serialize import write_csv
     from .crawl.store import Catalog
     with Catalog(args.db) as catalog:
-        records = list(catalog.pending("downloaded"))
+        records, missing = [], 0
+        for r in catalog.pending("downloaded"):
+            if os.path.isdir(r.source_path) and os.access(r.source_path, os.R_OK | os.X_OK):
+                records.append(r)
+                continue
+            # a snapshot folder deleted or unreadable since the crawl is no repository without a Dataset
+            why = "missing" if not os.path.exists(r.source_path) else "unreadable"
+            catalog.mark_failed(r.full_name, f"source folder {why}: {r.source_path}")
+            print(f"survey: {r.full_name}: source folder {why}: {r.source_path}", file=sys.stderr)
+            missing += 1
         items = [(r.source_path, r.full_name) for r in records]
         shas = {r.full_name: r.commit_sha for r in records}
 
@@ -129,7 +138,7 @@ def _classify_db(args) -> int:
         else:
             for _ in saved():
                 pass
-    return 0
+    return 2 if missing else 0
 
 
 def _classify(args) -> int:
