@@ -18,6 +18,7 @@ from typing import Dict, Iterator, List, Optional, Set, Tuple
 
 from .facts import extract, module_name
 from .model import FileError, FileFacts
+from .newer import downlevel
 
 MAX_FILE_BYTES = 1_000_000  # CPython's tree of 1 MB of dense code is ~170 MB; 2 MB would be ~340 MB
 SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv", "env",
@@ -313,7 +314,13 @@ class RepoFiles:
             self.errors.append(FileError(rel, f"undecodable: {exc}"))
             return None
         try:
-            result = extract(text, rel)
+            try:
+                result = extract(text, rel)
+            except SyntaxError as exc:
+                newer = downlevel(text, exc)  # code for a newer Python than this one
+                if newer is None:
+                    raise
+                result = extract(newer, rel)
         except SyntaxError as exc:
             line = exc.lineno or 1
             self.errors.append(FileError(rel, f"syntax error at line {line}{_python2_hint(text)}: {exc.msg}", line))
