@@ -174,7 +174,12 @@ def _report(args) -> int:
     if not args.db.is_file():
         print(f"survey: {args.db}: no such catalog (run survey crawl and survey classify first)", file=sys.stderr)
         return 2
-    report = build(args.db)
+    import sqlite3
+    try:
+        report = build(args.db)
+    except sqlite3.DatabaseError as exc:  # not SQLite, a 0-byte file, or SQLite without the catalog's tables
+        print(f"survey: {args.db}: not a survey catalog ({exc})", file=sys.stderr)
+        return 2
     page = write(report, args.out)
     h = report.headline
     print(f"survey: {h['scanned']} repositories scanned, {h['affected']} of {h['with_workers']} with NumPy draws "
