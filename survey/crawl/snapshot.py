@@ -120,7 +120,8 @@ def extract_snapshot(fileobj: BinaryIO, full_name: str, sources: Path) -> Tuple[
                 if members > MAX_MEMBERS:
                     raise SnapshotError(f"more than {MAX_MEMBERS} members")
                 if member.size < 0 or member.size > MAX_STREAM - stream.pos:
-                    raise SnapshotError(f"cut off: a member claims {member.size} bytes, past the {MAX_STREAM}-byte limit")
+                    raise SnapshotError(f"cut off: a member claims {member.size} bytes, "
+                                        f"past the {MAX_STREAM}-byte limit")
                 comment = tar.pax_headers.get("comment", "")
                 if _SHA.match(comment):
                     sha = comment
