@@ -36,6 +36,8 @@ def _parser() -> argparse.ArgumentParser:
     w.add_argument("--sources", type=Path, default=Path("data/repos"))
     w.add_argument("--jobs", type=int, default=4, help="concurrent downloads (GitHub asks for few)")
     w.add_argument("--from-dir", type=Path, metavar="DIR", help="register local checkouts instead of crawling")
+    w.add_argument("--max-wait", type=float, default=3600.0, metavar="SECONDS",
+                   help="longest wait a server may ask for (rate-limit reset, Retry-After); longer stops the crawl")
     c = sub.add_parser("classify", help="one verdict row per repository")
     c.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="repository roots")
     c.add_argument("--db", type=Path, help="classify every downloaded, unclassified repository of a catalog")
@@ -75,6 +77,31 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _crawl(args) -> int:
+    from .crawl.bounds import scrub
+    try:
+        return _crawl_run(args)
+    except Exception as exc:  # whatever a server sent back, the token is never printed
+        print(scrub(f"survey: {_crawl_failure(exc, args.api_url, args.max_wait)}", [args.token]), file=sys.stderr)
+        return 2
+
+
+def _crawl_failure(exc: Exception, api_url: str, max_wait: float) -> str:
+    import requests
+    from github.GithubException import GithubException, RateLimitExceededExceedsMaxWait
+    from .crawl.bounds import WaitTooLong
+    if isinstance(exc, WaitTooLong):
+        return f"crawl stopped: {WaitTooLong(exc.seconds, max_wait, exc.why)}"
+    if isinstance(exc, RateLimitExceededExceedsMaxWait):
+        return f"crawl stopped: {WaitTooLong(exc.wait or 0, max_wait, 'X-RateLimit-Reset')}"
+    if isinstance(exc, (requests.exceptions.ConnectionError, requests.exceptions.Timeout)):
+        return f"cannot reach the API at {api_url} ({type(exc).__name__}); nothing is lost, run again when it answers"
+    if isinstance(exc, GithubException):
+        message = exc.data.get("message") if isinstance(exc.data, dict) else exc.data
+        return f"the API at {api_url} answered HTTP {exc.status}: {str(message)[:300]}"
+    return f"internal error: {type(exc).__name__}: {exc}"
+
+
+def _crawl_run(args) -> int:
     from .crawl.github import CrawlOptions, Crawler, clean_partials, register_dir
     from .crawl.progress import Progress
     from .crawl.store import Catalog
@@ -92,9 +119,9 @@ def _crawl(args) -> int:
             return 2
         opts = CrawlOptions(api_url=args.api_url, token=args.token, query=args.query, created=(lo, hi),
                             min_stars=args.min_stars, limit=args.limit, include_forks=args.include_forks,
-                            sources=args.sources, jobs=args.jobs)
+                            sources=args.sources, jobs=args.jobs, max_wait=args.max_wait)
         clean_partials(args.sources)
-        with Progress(catalog) as progress:
+        with Progress(catalog, token=args.token) as progress:
             crawler = Crawler(opts, catalog, progress.note)
             crawler.discover()
             crawler.download_all()
@@ -109,7 +136,16 @@ def _classify_db(args) -> int:
     from .analysis.serialize import write_csv
     from .crawl.store import Catalog
     with Catalog(args.db) as catalog:
-        records = list(catalog.pending("downloaded"))
+        records, missing = [], 0
+        for r in catalog.pending("downloaded"):
+            if os.path.isdir(r.source_path) and os.access(r.source_path, os.R_OK | os.X_OK):
+                records.append(r)
+                continue
+            # a snapshot folder deleted or unreadable since the crawl is no repository without a Dataset
+            why = "missing" if not os.path.exists(r.source_path) else "unreadable"
+            catalog.mark_failed(r.full_name, f"source folder {why}: {r.source_path}")
+            print(f"survey: {r.full_name}: source folder {why}: {r.source_path}", file=sys.stderr)
+            missing += 1
         items = [(r.source_path, r.full_name, args.count_vendored) for r in records]
         shas = {r.full_name: r.commit_sha for r in records}
 
@@ -124,7 +160,7 @@ def _classify_db(args) -> int:
         else:
             for _ in saved():
                 pass
-    return 0
+    return 2 if missing else 0
 
 
 def _classify(args) -> int:
@@ -161,7 +197,12 @@ def _report(args) -> int:
     if not args.db.is_file():
         print(f"survey: {args.db}: no such catalog (run survey crawl and survey classify first)", file=sys.stderr)
         return 2
-    report = build(args.db)
+    import sqlite3
+    try:
+        report = build(args.db)
+    except sqlite3.DatabaseError as exc:  # not SQLite, a 0-byte file, or SQLite without the catalog's tables
+        print(f"survey: {args.db}: not a survey catalog ({exc})", file=sys.stderr)
+        return 2
     page = write(report, args.out)
     h = report.headline
     print(f"survey: {h['scanned']} repositories scanned, {h['affected']} of {h['with_workers']} with NumPy draws "
@@ -244,5 +285,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # an analyser bug must not look like a clean result
-        print(f"survey: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        from .crawl.bounds import scrub
+        print(scrub(f"survey: internal error: {type(exc).__name__}: {exc}", [os.environ.get("GITHUB_TOKEN")]),
+              file=sys.stderr)
         return 2

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import io
 import math
-from html import escape
+from html import escape as _escape
 from typing import List
 
 import matplotlib
@@ -22,10 +22,16 @@ body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;mar
 color:#1d2430;padding:0 1rem}h1{font-size:1.6rem}h2{font-size:1.2rem;margin-top:2.2rem;border-bottom:1px solid #dde}
 .headline{font-size:1.15rem;background:#f3f6fb;border-left:4px solid #c0392b;padding:.8rem 1rem}
 table{border-collapse:collapse;font-size:.85rem;margin:.6rem 0}td,th{border:1px solid #dde;padding:.25rem .5rem;
-text-align:left;vertical-align:top}th{background:#f3f6fb}figure{margin:.6rem 0}figure svg{max-width:100%;height:auto}
+text-align:left;vertical-align:top;overflow-wrap:anywhere;max-width:40rem}th{background:#f3f6fb}figure{margin:.6rem 0}figure svg{max-width:100%;height:auto}
 code{font-size:.8rem;background:#f6f6f6;padding:0 .2rem}.note{color:#555;font-size:.85rem}
 """
 RED, GREY, BLUE = "#c0392b", "#95a5a6", "#2c6fbb"
+# Bidirectional controls in a name or path would reorder what a reader sees ("Trojan Source"): shown as escapes.
+_BIDI = {c: f"\\u{c:04x}" for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F, 0x061C)}
+
+
+def escape(text: str) -> str:
+    return _escape(str(text)).translate(_BIDI)
 
 
 def _svg(fig) -> str:
@@ -97,6 +103,9 @@ def table_html(df: pd.DataFrame, pct=("share", "ci_low", "ci_high", "share_of_sc
     for col in pct:
         if col in shown:
             shown[col] = shown[col].map(_pct)
+    for col in shown.columns:
+        if not pd.api.types.is_numeric_dtype(shown[col]):
+            shown[col] = shown[col].map(lambda v: v.translate(_BIDI) if isinstance(v, str) else v)
     return shown.to_html(index=False, escape=True, border=0, na_rep="–")
 
 

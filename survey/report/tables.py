@@ -42,7 +42,15 @@ def wilson(k: int, n: int, z: float = 1.96) -> Tuple[float, float, float]:
 
 def load(db: Path) -> Tuple[pd.DataFrame, pd.DataFrame]:
     """Classified repositories (one row each) and their findings."""
-    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    uri = Path(db).resolve().as_uri()
+    try:
+        con = sqlite3.connect(f"{uri}?mode=ro", uri=True)
+        con.execute("SELECT 1 FROM repos LIMIT 1")
+    except sqlite3.OperationalError as exc:
+        if "no such table" in str(exc):
+            raise
+        # a WAL catalog in a read-only folder: its -shm file cannot be made, so it is read as immutable
+        con = sqlite3.connect(f"{uri}?immutable=1", uri=True)
     try:
         repos = pd.read_sql_query(
             "SELECT r.full_name AS repo, v.commit_sha AS \"commit\", v.verdict, v.rng_kind, v.effective, v.torch_pin,"
@@ -181,17 +189,28 @@ def build(db: Path) -> Report:
     return Report(repos, findings, tables, headline(repos))
 
 
+def inert(df: pd.DataFrame) -> pd.DataFrame:
+    """Text cells a spreadsheet would run as a formula (=, +, -, @, tab, CR first) get a leading quote, as
+    OWASP advises for CSV injection; names, paths and code in the cells come from crawled repositories."""
+    out = df.copy()
+    for col in out.columns:
+        if not pd.api.types.is_numeric_dtype(out[col]) and not pd.api.types.is_datetime64_any_dtype(out[col]):
+            out[col] = out[col].map(lambda v: "'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "\t", "\r")
+                                    else v)
+    return out
+
+
 def write(report: Report, out: Path) -> Path:
     from .html import render
     out.mkdir(parents=True, exist_ok=True)
     repos = report.repos.copy()
     repos["created_at"] = repos["created_at"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
-    repos.to_csv(out / "repos.csv", index=False)
+    inert(repos).to_csv(out / "repos.csv", index=False)
     cols = ["repo", "commit", "code", "verdict", "path", "line", "col", "dataset", "rng_call", "rng_kind", "loader",
             "num_workers", "worker_init_fn", "seed", "fingerprint", "url"]
-    report.findings.reindex(columns=cols).to_csv(out / "findings.csv", index=False)
+    inert(report.findings.reindex(columns=cols)).to_csv(out / "findings.csv", index=False)
     for name, table in report.tables.items():
-        table.to_csv(out / f"{name}.csv", index=False)
+        inert(table).to_csv(out / f"{name}.csv", index=False)
     page = out / "report.html"
     page.write_text(render(report), encoding="utf-8")
     return page
