@@ -24,6 +24,7 @@ _DIGESTED = frozenset(N.PER_SAMPLE_METHODS) | {"__call__", "forward"}
 
 
 _CONST = (ast.JoinedStr, ast.Compare)
+_CONTAINER_VIEWS = frozenset({"items", "values"})  # not get(): registries answer it too
 
 
 class Evaluator:
@@ -162,6 +163,12 @@ class Evaluator:
         return {A.qual(name)}
 
     def call_atoms(self, node: ast.Call, scope: Scope, d: int) -> Set[str]:
+        if isinstance(node.func, ast.Attribute) and node.func.attr in _CONTAINER_VIEWS:
+            # self.fields.items(), procs.values(): what the container holds (its atoms carry
+            # its elements), so a loop over it reaches their methods
+            held = {a for a in self.atoms(node.func.value, scope, d) if A.is_pointer(a)}
+            if held:
+                return held | {A.result(a) for a in self.atoms(node.func, scope, d) if A.calls_something(a)}
         callee = self.atoms(node.func, scope, d)
         out: Set[str] = set()
         for a in callee:

@@ -272,6 +272,38 @@ class Collector:
     def _call(self, node: ast.Call, scope: Scope):
         line, col = self._pos(node)
         scope.calls.append((node, line, col))
+        func = node.func
+        if not isinstance(func, ast.Attribute):
+            return
+        if func.attr in _MUTATORS and node.args:
+            # tf.transforms.append(Cutout()), augs.extend([...]): the container may hold what is added
+            value = node.args[-1]
+            root = func.value
+            while isinstance(root, ast.Attribute) and not (isinstance(root.value, ast.Name)
+                                                            and root.value.id == scope.self_name):
+                root = root.value
+            if isinstance(root, ast.Name):
+                self._bind(scope, root.id, value)
+            elif isinstance(root, ast.Attribute):
+                self._bind_target(scope, root, value)
+        elif func.attr == "__init__" and _is_super_call(func.value, scope) and scope.self_name:
+            # super().__init__(root, transform=transform) into a library dataset: the library sets
+            # self.transform, which this class's own __getitem__ then calls
+            for k in node.keywords:
+                if k.arg in _LIBRARY_ATTRIBUTES:
+                    pos = self._pos(k.value)
+                    scope.attr_assigns.append((ast.Name(id=scope.self_name, ctx=ast.Load()), k.arg, k.value, *pos))
+
+
+_MUTATORS = frozenset({"append", "extend", "insert", "add", "appendleft"})
+_LIBRARY_ATTRIBUTES = frozenset({"transform", "target_transform", "transforms", "pre_transform"})
+
+
+def _is_super_call(node, scope: Scope) -> bool:
+    """``super()`` or ``super(Cls, self)``, or a base class named directly (``Base.__init__(self, ...)``)."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "super":
+        return True
+    return isinstance(node, (ast.Name, ast.Attribute)) and bool(scope.self_name)
 
 
 def enclosing_class(s: Scope) -> str:
