@@ -28,6 +28,8 @@ the parent), ``t:torch_seed``, ``t:worker_seed``, ``t:worker_id``, ``t:worker_in
 ``t:torch_draw``, ``t:entropy``, ``t:get_state``, ``t:index``, ``t:cpu``, ``t:clock`` (the wall clock),
 ``t:other`` (unknown).
 
+``c!M:L:C`` the call at module M, line L, column C that built the value (a construction site).
+
 After linking: ``rng:attr:A`` / ``rng:q:V`` the identity of an RNG object (so a draw and a reseed of the
 same object match after passing through parameters). The judgement keys datasets by ``i:q:<class>``,
 ``lib:<name>`` (a library dataset) and ``loader:<n>`` (whatever the n-th loader loads).
@@ -284,8 +286,28 @@ def seed_atom(atom: str) -> str:
 
 
 def is_plain(atom: str) -> bool:
-    """A value as such: a tag, a key, a dict entry or a constructor seed, which expansion leaves alone."""
-    return atom.startswith((_T, _ARG, _KEY, _KV, _SEED))
+    """A value as such: a tag, a key, a dict entry, a constructor seed or a construction site, which
+    expansion leaves alone."""
+    return atom.startswith((_T, _ARG, _KEY, _KV, _SEED, _SITE))
+
+
+# -- construction sites ----------------------------------------------------------------------------------
+_SITE = "c!"
+
+
+def site(module: str, line: int, col: int) -> str:
+    """The call at module:line:col that built this value (``Flips(augment=False)``): lets a loader be
+    judged with the arguments its own dataset was built with."""
+    return f"{_SITE}{module}:{line}:{col}"
+
+
+def is_site(atom: str) -> bool:
+    return atom.startswith(_SITE)
+
+
+def site_parts(atom: str) -> Tuple[str, int, int]:
+    module, line, col = atom[2:].rsplit(":", 2)
+    return module, int(line), int(col)
 
 
 # -- after linking ---------------------------------------------------------------------------------------

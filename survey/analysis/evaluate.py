@@ -5,6 +5,7 @@ import ast
 import builtins
 import hashlib
 import re
+from dataclasses import replace
 from typing import Dict, List, Optional, Set, Tuple
 
 from . import atoms as A
@@ -24,6 +25,8 @@ _DIGESTED = frozenset(N.PER_SAMPLE_METHODS) | {"__call__", "forward"}
 
 
 _CONST = (ast.JoinedStr, ast.Compare)
+# constructors whose arguments never decide a dataset's worker path: no construction site recorded
+_NO_SITES = ("torch.", "numpy.", "torchvision.transforms", "collections.", "typing.", "pathlib.", "argparse.")
 _CONTAINER_VIEWS = frozenset({"items", "values"})  # not get(): registries answer it too
 
 
@@ -218,6 +221,8 @@ class Evaluator:
         out = {A.instance(q)}
         if q.startswith(("time.", "datetime.")):
             out.add(A.CLOCK)
+        elif q.rsplit(".", 1)[-1][:1].isupper() and not q.startswith(_NO_SITES):
+            out.add(A.site(self.c.module, *self.c._pos(node)))
         # Containers of callables (Compose([...]), partial(fn, ...), nn.Sequential(...)) carry what they hold,
         # and a function of a seed source (int.from_bytes(os.urandom(4)), hash(...)) is still that source.
         for a in arg_values(node):
@@ -232,17 +237,17 @@ class Evaluator:
         loaders: List[Loader] = []
         options: List[Tuple[str, frozenset]] = []
         lightning: List[int] = []
-        for node, line, col in s.calls:
+        for node, line, col, guards in s.calls:
             callee = self.atoms(node.func, s)
             quals = A.names_of(callee)
             args = tuple(self._call_args(node, s)) if _may_run_repo_code(callee, quals) else ()
-            calls.append(Call(line, col, sorted_atoms(callee), args))
+            calls.append(Call(line, col, sorted_atoms(callee), args, guards))
             if any(N.is_numpy_global_draw(q) for q in quals):
-                draws.append(Draw(line, col, self.text(node), "global"))
+                draws.append(Draw(line, col, self.text(node), "global", (), guards))
             elif isinstance(node.func, ast.Attribute) and node.func.attr in N.RNG_DRAW_METHODS:
                 draw = self._object_draw(node, s, line, col)
                 if draw is not None:
-                    draws.append(draw)
+                    draws.append(replace(draw, guards=guards) if guards else draw)
             seeds.extend(self._seed_calls(node, s, quals, line, col))
             if quals & N.DATALOADERS:
                 loaders.append(self._loader(node, s, args, line, col, bool(quals & N.TORCH_DATALOADERS)))

@@ -282,7 +282,7 @@ class Judge:
 
     # 4. judgement ------------------------------------------------------------------------------------
     def judge_seed(self, seed: Seed, ctx: Ctx, persistent: bool, path: str) -> SeedJudgement:
-        src = set(self.v.expand(seed.source, ctx))
+        src = {a for a in self.v.expand(seed.source, ctx) if not A.is_site(a)}
         if any(A.is_lookup(a) for a in src):
             # args.seed, cfg["seed"]: configured once for the run, in the parent; the unknown namespace
             # it is read from adds nothing of its own

@@ -20,6 +20,7 @@ class Draw:
     text: str
     kind: str          # "global" | "local" (RNG built in this function) | "object" (RNG from elsewhere)
     refs: Atoms = ()   # for "object": what the RNG object may be (self:rng, q:pkg.mod.rng, param:rng, ...)
+    guards: Tuple[str, ...] = ()  # enclosing tests of self attributes: "augment" (if self.augment:), "!test"
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class Call:
     col: int
     callee: Atoms
     args: Tuple[Tuple[str, Atoms], ...]   # ("0", atoms) for positionals, ("name", atoms) for keywords
+    guards: Tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

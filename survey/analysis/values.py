@@ -214,7 +214,7 @@ class Values:
                     o, h = self.workers(opt, Ctx(), depth + 1)
                     outcomes |= o
                     how.extend(f"{key} default {x}" for x in h)
-            elif A.is_tag(value) and value not in (A.CONST, A.OTHER) or A.is_rng(value):
+            elif A.is_tag(value) and value not in (A.CONST, A.OTHER) or A.is_rng(value) or A.is_site(value):
                 continue
             elif value == A.CONST:
                 continue
