@@ -7,8 +7,10 @@ done only after all of its repositories are recorded.
 from __future__ import annotations
 
 import sqlite3
+import subprocess
 from dataclasses import dataclass, fields
 from datetime import datetime, timezone
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterator, List, Optional
 
@@ -38,9 +40,25 @@ CREATE TABLE IF NOT EXISTS findings (
     rng_call TEXT, rng_kind TEXT, loader TEXT, num_workers TEXT, worker_init_fn TEXT, seed TEXT, fingerprint TEXT
 );
 CREATE INDEX IF NOT EXISTS findings_repo ON findings(repo);
+CREATE TABLE IF NOT EXISTS crawls (
+    started_at TEXT, source TEXT, query TEXT, created_from TEXT, created_to TEXT, min_stars INTEGER,
+    include_forks INTEGER, tool_version TEXT
+);
 """
 
 STATUSES = ("discovered", "downloaded", "failed", "classified")
+
+
+@lru_cache(maxsize=1)
+def tool_version() -> str:
+    """The package version, with the git commit when run from a checkout (a report names what classified)."""
+    try:
+        out = subprocess.run(["git", "-C", str(Path(__file__).resolve().parent), "rev-parse", "--short=12", "HEAD"],
+                             capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return __version__
+    sha = out.stdout.strip()
+    return f"{__version__}+g{sha}" if out.returncode == 0 and sha else __version__
 
 
 def now() -> str:
@@ -103,6 +121,12 @@ class Catalog:
             "INSERT INTO windows VALUES (?,?,?,?,?,?,?) ON CONFLICT DO UPDATE SET total_count=excluded.total_count,"
             " done_at=excluded.done_at", (query, lo, hi, *stars, total, now()))
 
+    def record_crawl(self, source: str, query: str = "", created=("", ""), min_stars: int = 0,
+                     include_forks: bool = False) -> None:
+        """What this crawl asked for, so a report can state how its corpus was found."""
+        self.db.execute("INSERT INTO crawls VALUES (?,?,?,?,?,?,?,?)", (now(), source, query, created[0], created[1],
+                                                                        min_stars, int(include_forks), tool_version()))
+
     # -- repositories --------------------------------------------------------------------------------
     def add_discovered(self, metas: List[RepoMeta], api_url: str) -> int:
         """Records repositories not yet in the catalog; returns how many were new."""
@@ -157,7 +181,7 @@ class Catalog:
             self.db.execute(
                 "INSERT OR REPLACE INTO verdicts VALUES (?,?,?,?,?,?,?,?,?,?)",
                 (v.repo, sha, row["verdict"], row["rng_kind"], row["torch_pin"], row["effective"],
-                 row["findings"], row["errors"], now(), __version__))
+                 row["findings"], row["errors"], now(), tool_version()))
             names = [f.name for f in fields(v.findings[0])] if v.findings else []
             for f in v.findings:
                 values = [getattr(f, n) for n in names if n != "message"]
