@@ -16,6 +16,7 @@ import matplotlib.dates as mdates  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from .tables import MIN_N  # noqa: E402
 
@@ -50,7 +51,7 @@ def _legend(ax, handles) -> None:
 def _stack_handles(grey: bool):
     handles = [Patch(color=c, label=f"affected: {label}") for _, label, c, _ in STACK]
     if grey:
-        handles.append(Patch(color=STACK[0][3], label=f"n < {MIN_N}: too few to read"))
+        handles.append(Patch(color=STACK[0][3], label=f"n < {MIN_N}: the same in greys (too few to read)"))
     return handles
 
 
@@ -142,6 +143,7 @@ def recipe_chart(by_recipe: pd.DataFrame) -> Optional[str]:
     for y, v in enumerate(table["repositories"]):
         ax.text(v, y, f" {v}", va="center", fontsize=8)
     ax.set_xlabel("repositories")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title("how repositories with NumPy draws under workers reseed", loc="left")
     _legend(ax, [Patch(color=GOOD, label="works: per worker, per epoch"),
                  Patch(color=STACK[0][2], label="bug: repeats across workers or epochs")])
@@ -157,4 +159,5 @@ def funnel_chart(funnel: pd.DataFrame) -> str:
     for y, v in enumerate(values):
         ax.text(v, y, f" {v:,}", va="center", fontsize=8)
     ax.set_xlabel("repositories")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     return _svg(fig, "funnel: " + "; ".join(f"{s}: {v}" for s, v in zip(funnel["step"], funnel["repositories"])))

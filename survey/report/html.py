@@ -192,4 +192,5 @@ def render(report) -> str:
         comparison=comparison_rows(report.headline), sentence=comparison_sentence(report.headline),
         differences=DIFFERENCES, study=STUDY, methods=methods(report), groups=groups, total=total, shown=shown,
         min_n=MIN_N, unknown=UNKNOWN, good=GOOD_RECIPES,
-        unknown_dates=int((~known_dates).sum()), unknown_stars=int((~known_stars).sum()))
+        unknown_dates=int((~known_dates).sum()), unknown_stars=int((~known_stars).sum()),
+        unknown_forks=int(report.repos["fork"].isna().sum()))

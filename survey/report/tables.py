@@ -113,7 +113,7 @@ def copy_groups(repos: pd.DataFrame, findings: pd.DataFrame) -> pd.Series:
         if fingerprint:
             sets.setdefault(repo, set()).add(fingerprint)
     prints = {repo: ",".join(sorted(s)) for repo, s in sets.items()}
-    key = repos["repo"].map(prints).fillna("repo:" + repos["repo"])
+    key = pd.Series([prints.get(r, "repo:" + r) for r in repos["repo"].tolist()], index=repos.index, dtype=object)
     ranked = repos.assign(_key=key, _fork=repos["fork"].fillna(False).astype(bool)) \
         .sort_values(["_fork", "created_at", "repo"], na_position="last")
     representative = ranked.drop_duplicates("_key").set_index("_key")["repo"]
