@@ -57,7 +57,8 @@ def catalog(tmp_path):
         cat.record_crawl("https://api.github.com", "torch", ("2017-01-01", "2025-12-31"), 1, False)
         cat.mark_window("torch", "2017-01-01", "2025-12-31", 13)
         for name, verdict, eff, stars, created, fork, codes, fp in CORPUS:
-            cat.add_discovered([RepoMeta(full_name=name, stars=stars, created_at=f"{created}T00:00:00Z", fork=fork)], "x")
+            meta = RepoMeta(full_name=name, stars=stars, created_at=f"{created}T00:00:00Z", fork=fork)
+            cat.add_discovered([meta], "x")
             cat.mark_downloaded(name, SHA, "/nowhere")
             path = "<img src=x onerror=alert(1)>.py" if name == HOSTILE else "data.py"
             findings = tuple(finding(c, verdict, path=path, fingerprint=fp) for c in codes)
@@ -183,7 +184,11 @@ def test_html_is_self_contained_and_escapes_crawled_text(catalog, tmp_path):
 
 
 def test_methods_and_comparison_come_from_the_catalog(catalog, tmp_path):
+    with Catalog(catalog) as cat:  # the same crawl resumed: one corpus definition, run twice
+        cat.record_crawl("https://api.github.com", "torch", ("2017-01-01", "2025-12-31"), 1, False)
     dom = BeautifulSoup(write(build(catalog), tmp_path / "out").read_text(), "html.parser")
+    searches = [li for li in dom.find(id="corpus").find_all("li") if "GitHub search" in li.get_text()]
+    assert len(searches) == 1 and "run 2 times" in searches[0].get_text()
     corpus = dom.find(id="corpus").get_text(" ", strip=True)
     assert "torch language:Python" in corpus and "2017-01-01..2025-12-31" in corpus and "at least 1 stars" in corpus
     assert "forks left out" in corpus and "1 search windows" in corpus
@@ -262,7 +267,8 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          # the network is off for the page: every host resolves nowhere, every proxy is dead
          "--host-resolver-rules=MAP * ~NOTFOUND", "--proxy-server=127.0.0.1:9"]
-needs_chromium = pytest.mark.skipif(not CHROMIUM and not os.environ.get("CI"), reason="chromium is installed by .ci/run")
+needs_chromium = pytest.mark.skipif(not CHROMIUM and not os.environ.get("CI"),
+                                    reason="chromium is installed by .ci/run")
 
 
 def _chromium(page: Path, tmp_path: Path, *args) -> subprocess.CompletedProcess:
@@ -319,7 +325,8 @@ def test_classify_progress_is_plain_lines_off_a_terminal_with_a_summary():
         progress.update(RepoVerdict("a/y", "clean", "", "", "no"))
     lines = stream.getvalue().splitlines()
     assert lines[:2] == ["survey: [1/2] a/x: affected", "survey: [2/2] a/y: clean"]
-    assert lines[2].startswith("survey: classified 2 of 2 repositories in ") and lines[2].endswith("affected 1, clean 1")
+    assert lines[2].startswith("survey: classified 2 of 2 repositories in ")
+    assert lines[2].endswith("affected 1, clean 1")
 
 
 def test_classify_progress_is_a_bar_with_the_tally_on_a_terminal():

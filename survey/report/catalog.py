@@ -107,7 +107,8 @@ def provenance(con) -> Provenance:
                           " GROUP BY 1 ORDER BY n DESC, 1")
     p.failures = [(r or "no reason recorded", n) for r, n in reasons[:FAILURE_REASONS]]
     if len(reasons) > FAILURE_REASONS:
-        p.failures.append((f"{len(reasons) - FAILURE_REASONS} other reasons", sum(n for _, n in reasons[FAILURE_REASONS:])))
+        rest = reasons[FAILURE_REASONS:]
+        p.failures.append((f"{len(rest)} other reasons", sum(n for _, n in rest)))
     for label, table, column in (("discovered", "repos", "discovered_at"), ("downloaded", "repos", "fetched_at"),
                                  ("classified", "verdicts", "classified_at")):
         row = _query(con, f"SELECT MIN({column}), MAX({column}) FROM {table} WHERE {column} <> ''")

@@ -147,16 +147,21 @@ def affected_groups(report):
 
 def methods(report) -> dict:
     p, r = report.provenance, report.repos
-    crawls = []
-    for c in p.crawls:
+    crawls, runs = [], {}
+    for c in p.crawls:  # a resumed crawl records its run again: one line per corpus definition
+        key = tuple(c[k] for k in ("source", "query", "created_from", "created_to", "min_stars", "include_forks"))
+        runs.setdefault(key, []).append(c)
+    for same in runs.values():
+        c = same[0]
+        again = f" (run {len(same)} times, last {same[-1]['started_at'][:10]})" if len(same) > 1 else ""
         if str(c["source"]).startswith("folder "):
-            crawls.append(f"local checkouts registered from {c['source'][7:]} on {c['started_at'][:10]}")
+            crawls.append(f"local checkouts registered from {c['source'][7:]} on {c['started_at'][:10]}{again}")
         else:
             forks = "forks included" if c["include_forks"] else "forks left out"
             stars = f", at least {c['min_stars']} stars" if c["min_stars"] else ""
             crawls.append(f"GitHub search at {c['source']} for “{(c['query'] + ' ').lstrip()}language:Python”, "
                           f"created {c['created_from']}..{c['created_to']}{stars}, {forks}; started "
-                          f"{c['started_at'][:10]} (survey {c['tool_version']})")
+                          f"{c['started_at'][:10]}{again} (survey {c['tool_version']})")
     known = {"stars": int(r["stars"].notna().sum()), "created": int(r["created_at"].notna().sum()),
              "fork": int(r["fork"].notna().sum())}
     counts = [("discovered (in the catalog)", p.discovered), ("downloaded", p.downloaded),

@@ -25,7 +25,8 @@ def comparison_rows(h: Dict[str, float]) -> List[Dict[str, str]]:
     return [
         {"source": f"2021 claim ({STUDY['source']})", "corpus": f"over {STUDY['scanned']:,} repositories importing "
          "PyTorch", "qualifying": "not published", "affected": "not published",
-         "share": f"over {100 * STUDY['share']:.0f}%", "interval": "cannot be computed (qualifying count not published)"},
+         "share": f"over {100 * STUDY['share']:.0f}%",
+         "interval": "cannot be computed (qualifying count not published)"},
         {"source": "this corpus", "corpus": f"{h['classified']:,} repositories classified",
          "qualifying": f"{h['with_workers']:,}", "affected": f"{h['affected']:,}", "share": _pct(h["share"]),
          "interval": f"{_pct(h['ci_low'])}–{_pct(h['ci_high'])}" if h["with_workers"] else "–"},
