@@ -110,6 +110,7 @@ def _crawl_run(args) -> int:
             if not args.from_dir.is_dir():
                 print(f"survey: {args.from_dir}: not a directory", file=sys.stderr)
                 return 2
+            catalog.record_crawl(f"folder {args.from_dir.resolve()}")
             n = register_dir(catalog, args.from_dir)
             print(f"survey: registered {n} repositories from {args.from_dir} in {args.db}", file=sys.stderr)
             return 0
@@ -120,6 +121,7 @@ def _crawl_run(args) -> int:
         opts = CrawlOptions(api_url=args.api_url, token=args.token, query=args.query, created=(lo, hi),
                             min_stars=args.min_stars, limit=args.limit, include_forks=args.include_forks,
                             sources=args.sources, jobs=args.jobs, max_wait=args.max_wait)
+        catalog.record_crawl(args.api_url, args.query, (lo, hi), args.min_stars, args.include_forks)
         clean_partials(args.sources)
         with Progress(catalog, token=args.token) as progress:
             crawler = Crawler(opts, catalog, progress.note)
@@ -135,6 +137,7 @@ def _classify_db(args) -> int:
     from .analysis.batch import classify_many
     from .analysis.serialize import write_csv
     from .crawl.store import Catalog
+    from .report.progress import VerdictProgress
     with Catalog(args.db) as catalog:
         records, missing = [], 0
         for r in catalog.pending("downloaded"):
@@ -150,10 +153,11 @@ def _classify_db(args) -> int:
         shas = {r.full_name: r.commit_sha for r in records}
 
         def saved():
-            for v in classify_many(items, args.jobs, args.scheduler, ordered=False):
-                catalog.save_verdict(v, shas[v.repo])
-                print(f"survey: {v.repo}: {v.verdict}", file=sys.stderr)
-                yield v
+            with VerdictProgress(len(items)) as progress:
+                for v in classify_many(items, args.jobs, args.scheduler, ordered=False):
+                    catalog.save_verdict(v, shas[v.repo])
+                    progress.update(v)
+                    yield v
         if args.csv:
             with open(args.csv, "w", newline="", encoding="utf-8") as out:
                 write_csv(saved(), out)
@@ -193,7 +197,8 @@ def _classify(args) -> int:
 
 
 def _report(args) -> int:
-    from .report.tables import build, write
+    from .report.files import write
+    from .report.tables import build
     if not args.db.is_file():
         print(f"survey: {args.db}: no such catalog (run survey crawl and survey classify first)", file=sys.stderr)
         return 2
@@ -205,7 +210,7 @@ def _report(args) -> int:
         return 2
     page = write(report, args.out)
     h = report.headline
-    print(f"survey: {h['scanned']} repositories scanned, {h['affected']} of {h['with_workers']} with NumPy draws "
+    print(f"survey: {h['classified']} repositories classified, {h['affected']} of {h['with_workers']} with NumPy draws "
           f"under workers affected", file=sys.stderr)
     print(page)
     return 0
