@@ -226,7 +226,7 @@ class Evaluator:
         # Containers of callables (Compose([...]), partial(fn, ...), nn.Sequential(...)) carry what they hold,
         # and a function of a seed source (int.from_bytes(os.urandom(4)), hash(...)) is still that source.
         for a in arg_values(node):
-            out |= {v for v in self.atoms(a, scope, d) if A.is_pointer(v) or v in A.SEED_SOURCES}
+            out |= {v for v in self.atoms(a, scope, d) if A.is_pointer(v) or A.is_site(v) or v in A.SEED_SOURCES}
         return out
 
     # -- facts ---------------------------------------------------------------------------------------

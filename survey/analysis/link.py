@@ -17,6 +17,7 @@ from .sources import RepoFiles
 _MAX = 12
 _MAX_CALLER_FILES = 20
 RESOLUTION_BUDGET = 200_000
+_MAX_SAME_SUFFIX = 8  # modules sharing a dotted suffix tried for a name
 _OPTION_FILES = 10  # files parsed to find an option by its name
 _EXTERNAL_ROOTS = frozenset({
     "numpy", "torch", "torchvision", "torchaudio", "torchtext", "random", "os", "sys", "math", "functools",
@@ -44,6 +45,8 @@ class Ctx:
     klass: Optional[Klass] = None
     binding: Tuple[Tuple[str, FrozenSet[str]], ...] = ()
     dataset: Optional[Klass] = None   # what get_worker_info().dataset is, inside a worker
+    # the construction site the dataset was built at: (class qualname, its __init__'s parameters bound there)
+    site: Optional[Tuple[str, Tuple[Tuple[str, FrozenSet[str]], ...]]] = None
 
     def bound(self, param: str) -> Optional[FrozenSet[str]]:
         for name, atoms in self.binding:
@@ -130,13 +133,25 @@ class Index:
             facts = self.module(".".join(parts[:i]))
             if facts is None:
                 continue
-            matched = True
+            if ".".join(parts[:i]) in self.repo.paths:
+                matched = True  # a module of the repository by its own name: what it lacks is nowhere
             rest = parts[i:]
             if not rest:
                 return Resolved("module", facts.module, facts)
             hit = self._in_module(facts, rest, depth)
             if hit is not None:
                 return hit
+            # ``from helpers.dataset import X`` in a repository of several projects, each with its own
+            # helpers/dataset.py: the name is in one of them, not necessarily the shortest-named
+            prefix = ".".join(parts[:i])
+            for other in self._suffix.get(prefix, ())[:_MAX_SAME_SUFFIX] if prefix not in self.repo.paths else ():
+                if other != facts.module and (self.loading or self.repo.is_loaded(other)):
+                    alt = self.repo.facts(other)
+                    hit = self._in_module(alt, rest, depth) if alt is not None else None
+                    if hit is not None:
+                        return hit
+        # matched only by a dotted suffix (a nested datasets/ package) and without the name: the import
+        # is of the library of that name (Hugging Face's datasets.Dataset), as Python would find it
         return None if matched else Resolved("external", qualname)
 
     def _in_module(self, facts: FileFacts, rest: List[str], depth: int) -> Optional[Resolved]:

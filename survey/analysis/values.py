@@ -37,7 +37,7 @@ class Values:
             return {atom}
         # Memoised per (atom, context): call-site resolution otherwise revisits the same chains
         # exponentially often in real repositories. A cycle in progress reads as unknown.
-        key = (atom, id(ctx.function), id(ctx.klass), ctx.binding, id(ctx.dataset))
+        key = (atom, id(ctx.function), id(ctx.klass), ctx.binding, id(ctx.dataset), ctx.site)
         hit = self._memo.get(key)
         if hit is not None:
             return hit
@@ -65,7 +65,10 @@ class Values:
             out: Set[str] = set()
             for owner, a in ix.attrs(klass, attr):
                 fn = ix.function(f"{owner.qualname}.{a.method}") if a.method != "<class>" else None
-                out |= self.expand(a.atoms, Ctx(fn, klass, dataset=ctx.dataset), depth + 1)
+                # set in __init__ from its parameters: at a known construction site, what that call passed
+                binding = ctx.site[1] if ctx.site and a.method == "__init__" and ctx.site[0] == owner.qualname \
+                    and owner is klass else ()
+                out |= self.expand(a.atoms, Ctx(fn, klass, binding, dataset=ctx.dataset, site=ctx.site), depth + 1)
             if out & set(A.RNG_TAGS):
                 out.add(A.rng_attr(attr))
             return out or {A.OTHER}
