@@ -36,6 +36,7 @@ same object match after passing through parameters). The judgement keys datasets
 """
 from __future__ import annotations
 
+import re
 from typing import Iterable, Optional, Tuple
 
 # -- pointers --------------------------------------------------------------------------------------------
@@ -371,6 +372,14 @@ def instances_of(atoms: Iterable[str]) -> set:
 def seeds_of(atoms: Iterable[str]) -> list:
     """The seeds of RNG constructors among ``atoms``."""
     return [a[2:] for a in atoms if a.startswith(_SEED)]
+
+
+_EMBEDDED = re.compile(r"q:([\w.]+)")
+
+
+def embedded_names(atom: str) -> list:
+    """Every qualified name inside an atom, however deep (``i:i:q:datasets.load_dataset#shuffle``)."""
+    return _EMBEDDED.findall(atom)
 
 
 def description(atom: str) -> str:

@@ -30,7 +30,7 @@ from .vendored import is_vendored
 GOOD_SOURCES = frozenset({A.TORCH_SEED, A.WORKER_SEED, A.TORCH_DRAW, A.ENTROPY, A.OTHER})
 _MAX_STEPS = 400
 _WORKER_VERDICTS = frozenset({"affected", "flawed-seed", "seeded"})
-_QUALIFIED = re.compile(r"q:([\w.]+)")
+_DYNAMIC_ROOTS = frozenset({"importlib", "imp", "builtins", "operator", "functools", "pydoc", "hydra"})
 _REGISTRY_FACTORY = re.compile(r"(build|make|create|get)_")
 _TRANSFORM_KEYWORDS = frozenset({"transform", "target_transform", "pre_transform"})
 # libraries whose transform= takes a transform, not a dataset's: their calls are not datasets
@@ -258,12 +258,11 @@ class Judge:
     def _external_root(self, atoms) -> str:
         """The library object a dataset value is derived from when nothing of the repository's is in it:
         load_dataset(...).shuffle().select(...) is a Hugging Face dataset, not any repo Dataset."""
-        names = {m.group(1) for a in atoms for m in _QUALIFIED.finditer(a)}
+        names = {n for a in atoms for n in A.embedded_names(a)}
         if not names or not all(a.startswith(A.POINTERS) for a in atoms):
             return ""
         hits = [self.ix.resolve(n) for n in sorted(names)]
-        if all(h is not None and h.kind == "external" and not _REGISTRY_FACTORY.match(h.name.rsplit(".", 1)[-1])
-               for h in hits):
+        if all(h is not None and h.kind == "external" and _library_object(h.name) for h in hits):
             return hits[0].name
         return ""
 
@@ -315,7 +314,7 @@ class Judge:
                 hit = self.ix.resolve(cls)
                 if hit is not None and hit.kind == "class":
                     targets.add(A.instance(hit.name))
-                elif hit is not None and hit.kind == "external" and not _REGISTRY_FACTORY.match(cls.rsplit(".", 1)[-1]):
+                elif hit is not None and hit.kind == "external" and _library_object(cls):
                     # a library class or constructor (TensorDataset, Dataset.from_dict): traced to it; a
                     # registry factory (mmdet's build_dataset(cfg)) may return a repo dataset: untraced
                     targets.add(A.library_dataset(hit.name if hit is not None else cls))
@@ -511,6 +510,14 @@ def _summary(how: List[str], limit: int = 6) -> str:
     unique = list(dict.fromkeys(how))
     more = f", … ({len(unique) - limit} more)" if len(unique) > limit else ""
     return ", ".join(unique[:limit]) + more
+
+
+def _library_object(qualname: str) -> bool:
+    """Whether a library call surely builds the library's own object: not a registry factory (build_dataset
+    may return a repo class), not a dynamic lookup (getattr(module, name), importlib, eval), not a builtin."""
+    if "." not in qualname or qualname.split(".")[0] in _DYNAMIC_ROOTS:
+        return False
+    return not _REGISTRY_FACTORY.match(qualname.rsplit(".", 1)[-1])
 
 
 def _truth(atoms) -> Optional[bool]:
