@@ -371,7 +371,9 @@ def dataloader_arguments(call_args, positional=N.DATALOADER_POSITIONAL) -> Tuple
             for kv in kvs:
                 k, v = A.entry_parts(kv)
                 args.setdefault(k, set()).add(v)
-            unknown = unknown or (not kvs and A.DICT not in atoms)
+            if not kvs and A.DICT not in atoms:
+                unknown = True
+                args.setdefault("**", set()).update(atoms)  # judged later: **kwargs of a function, say
         elif key == "*":
             unknown = True
         else:

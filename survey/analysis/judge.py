@@ -255,6 +255,26 @@ class Judge:
             out.append((klass.qualname, binding))
         return out
 
+    def _forwarded(self, atoms, ctx: Ctx) -> Optional[Dict[str, tuple]]:
+        """The keywords a function's callers pass into its ``**kwargs`` (expanded at each caller), when
+        every caller is known and spells them out; None otherwise."""
+        fn = ctx.function
+        if fn is None or not atoms or not all(A.is_param(a) for a in atoms):
+            return None
+        sites = self.ix.calls_to(fn.qualname)
+        if not sites:
+            return None
+        named = set(fn.params)
+        out: Dict[str, Set[str]] = {}
+        for call, caller in sites[:20]:
+            caller_ctx = Ctx(caller, self.ix.class_of(caller))
+            for key, value in call.args:
+                if key in ("*", "**"):
+                    return None
+                if not key.isdigit() and key not in named:
+                    out.setdefault(key, set()).update(self.v.expand(value, caller_ctx))
+        return {k: tuple(sorted(v)) for k, v in out.items()}
+
     def _external_root(self, atoms) -> str:
         """The library object a dataset value is derived from when nothing of the repository's is in it:
         load_dataset(...).shuffle().select(...) is a Hugging Face dataset, not any repo Dataset."""
@@ -302,11 +322,41 @@ class Judge:
                     if hit is None or hit.kind != "class" or \
                             not set(self.ix.external_bases(hit.klass)) & N.DATALOADERS:
                         continue
-                    yield _call_as_loader(call, fn, hit.klass.name)
+                    yield self._subclass_call(call, fn, hit.klass)
                     break
+
+    def _subclass_call(self, call, fn: Function, klass: Klass) -> Loader:
+        """A call of a DataLoader subclass, with what the subclass itself hands DataLoader: the arguments of
+        its super().__init__(...) (bound as this call passes them) and a self.worker_init_fn it sets."""
+        loader = _call_as_loader(call, fn, klass.name)
+        init = self.ix.method(klass, "__init__")
+        if init is None:
+            return loader
+        caller_ctx = Ctx(fn, self.ix.class_of(fn))
+        ctx = Ctx(init, klass, bind(call, init, True, lambda a: self.v.expand(a, caller_ctx)))
+        args = dict(loader.args)
+        unknown = loader.kwargs_unknown
+        for inner in init.calls:
+            if any(A.is_member(a) and A.member_parts(a)[1] == "__init__" for a in inner.callee):
+                mapped, hidden = dataloader_arguments(inner.args)
+                for name, atoms in mapped:
+                    if name != "**":
+                        args[name] = tuple(sorted(self.v.expand(atoms, ctx)))
+                unknown = hidden and unknown
+        wif = [a for _, a in self.ix.attrs(klass, "worker_init_fn")]
+        if wif and "worker_init_fn" not in args:
+            args["worker_init_fn"] = tuple(sorted(self.v.expand([A.self_attr("worker_init_fn")], Ctx(None, klass))))
+        return replace(loader, args=tuple(sorted(args.items())), kwargs_unknown=unknown)
 
     def _loader(self, loader: Loader, path: str, ctx: Ctx) -> LoaderInfo:
         args = dict(loader.args)
+        if loader.kwargs_unknown and "**" in args:
+            forwarded = self._forwarded(args["**"], ctx)
+            if forwarded is not None:
+                # DataLoader(ds, **kwargs) in def data_loader(args, **kwargs): what its callers pass
+                loader = replace(loader, kwargs_unknown=False)
+                for name, atoms in forwarded.items():
+                    args.setdefault(name, atoms)
         targets: Set[str] = set()
         for value in self.v.expand(args.get("dataset", ()), ctx):
             if A.is_instance(value):
