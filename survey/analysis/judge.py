@@ -408,6 +408,10 @@ class Judge:
             ok = persistent and A.WORKER_ID in src
             return SeedJudgement(ok, "" if ok else "SRV203", where)
         if A.INDEX in src:
+            # default_rng([seed, epoch, index]), hash((seed, epoch, index)): a key that includes the epoch
+            # differs per epoch as well as per sample, whichever worker draws it
+            if any("epoch" in A.description(a).lower() for a in seed.source):
+                return SeedJudgement(True, "", where)
             return SeedJudgement(False, "SRV206", where)
         if A.WORKER_ID in src:
             return SeedJudgement(persistent, "" if persistent else "SRV202", where)
