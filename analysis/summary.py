@@ -1,6 +1,9 @@
-"""The 2021 study's style of summary, from a report folder's CSVs, and how it compares.
+"""The 2021 study's style of summary, recomputed from a report folder's CSVs, and how it compares.
 
     python analysis/summary.py [REPORT_DIR]     (default: reports)
+
+The comparison sentence is worded by survey.report.study, as in report.html, from numbers recomputed here
+from repos.csv alone (the CSVs are the data; the page is one view of them).
 """
 import sys
 from pathlib import Path
@@ -8,36 +11,50 @@ from pathlib import Path
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from survey.report.study import DIFFERENCES, STUDY, comparison_sentence  # noqa: E402
 from survey.report.tables import BUG, WITH_WORKERS, wilson  # noqa: E402
 
-STUDY = {"scanned": 100_000, "share": 0.95}
 
-
-def main(folder: Path) -> None:
-    repos = pd.read_csv(folder / "repos.csv", keep_default_na=False)
+def figures(repos: pd.DataFrame) -> dict:
     base = repos[repos["verdict"].isin(WITH_WORKERS)]
     k = int(base["verdict"].isin(BUG).sum())
     p, lo, hi = wilson(k, len(base))
-    no_forks = base[~base["fork"].astype(str).str.lower().isin(("true", "1"))]
-    kf = int(no_forks["verdict"].isin(BUG).sum())
-    still = int((base["effective"] == "yes").sum())
-    print(f"{len(repos)} repositories scanned; {int(repos['verdict'].ne('no-dataset').sum())} define a custom Dataset; "
-          f"{len(base)} draw NumPy random numbers in it and load it with worker processes.")
-    print(f"{k} of those {len(base)} ({100 * p:.1f}%, 95% CI {100 * lo:.1f}-{100 * hi:.1f}%) are affected "
-          f"(no reseed, or a reseed that does not help); {still} are still affected with today's torch.")
-    if len(no_forks):
-        print(f"Forks excluded: {kf} of {len(no_forks)} ({100 * kf / len(no_forks):.1f}%).")
+    bug = base[base["verdict"].isin(BUG)]
+    return {"classified": len(repos), "with_workers": len(base), "affected": k, "share": p, "ci_low": lo,
+            "ci_high": hi, "effective_yes": int((bug["effective"] == "yes").sum())}
+
+
+def main(folder: Path) -> None:
+    repos = pd.read_csv(folder / "repos.csv", keep_default_na=False, dtype=str)
+    h = figures(repos)
+    fork = repos["fork"].str.lower() == "true"
+    no_forks = repos[~fork]
+    # copies counted once, as collapsed.csv: forks out, then the oldest of each copy group
+    once = no_forks.assign(_t=no_forks["created_at"].replace("", "9999")).sort_values(["_t", "repo"]) \
+        .drop_duplicates("copy_group")
+    print(f"{h['classified']} repositories classified; {int(repos['verdict'].ne('no-dataset').sum())} define a custom "
+          f"Dataset; {h['with_workers']} draw NumPy random numbers in it and load it with worker processes.")
+    print(f"{h['affected']} of those {h['with_workers']} ({100 * h['share']:.1f}%, 95% CI {100 * h['ci_low']:.1f}-"
+          f"{100 * h['ci_high']:.1f}%) are affected (no reseed, or a reseed that does not help); in "
+          f"{h['effective_yes']} the bug shows with the torch they pin.")
+    unknown = int((repos["fork"] == "").sum())
+    if unknown:
+        print(f"{unknown} of {len(repos)} repositories have no fork flag (no metadata) and count as non-forks.")
+    for label, frame in (("Forks excluded", no_forks), ("Forks excluded, copied Datasets counted once", once)):
+        f = figures(frame)
+        if f["with_workers"]:
+            print(f"{label}: {f['affected']} of {f['with_workers']} ({100 * f['share']:.1f}%, 95% CI "
+                  f"{100 * f['ci_low']:.1f}-{100 * f['ci_high']:.1f}%).")
     print()
-    print(f"The April 2021 study reported over {100 * STUDY['share']:.0f}% of about {STUDY['scanned']:,} PyTorch "
-          f"repositories' qualifying projects affected.")
-    print("Same: the question (custom Dataset + NumPy randomness + worker processes) and the unit (a repository).")
-    print("Different: survey follows the per-sample path through methods, helpers, transforms and collate_fn;")
-    print("  counts RNG objects, not only np.random.* calls; resolves num_workers instead of assuming > 0;")
-    print("  judges worker_init_fn reseeds (a constant, worker_id or get_state()[1][0] seed is still affected);")
-    print("  reports torch >= 1.9, which reseeds the global RNG, separately ('still affected today');")
-    print("  gives a confidence interval and excludes forks and copied Datasets on request.")
-    if len(repos) < 1000:
-        print(f"Note: {len(repos)} repositories is a sample, not a survey; the interval says how little it pins down.")
+    print(f"The 2021 claim ({STUDY['source']}): over {100 * STUDY['share']:.0f}% of the {STUDY['population']}, "
+          f"among over {STUDY['scanned']:,} repositories; the qualifying count was not published, so it has no "
+          f"interval.")
+    print(comparison_sentence(h))
+    for line in DIFFERENCES:
+        print(line)
+    if h["classified"] < 1000:
+        print(f"Note: {h['classified']} repositories is a sample, not a survey; the interval says how little it "
+              f"pins down.")
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ import threading
 import time
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Dict, List, Optional
+from typing import Callable, Dict, List, Optional
 from urllib.parse import parse_qs, urlencode, urlparse
 
 
@@ -54,6 +54,7 @@ class FakeGitHub:
         self.status: Dict[str, int] = {}          # full_name -> 404 / 451 / 409
         self.tarballs: Dict[str, bytes] = {}      # full_name -> raw tarball bytes (hostile ones)
         self.drop_once: set = set()               # full_names whose first tarball is cut mid-body
+        self.answers: Dict[str, Callable] = {}    # full_name -> answer(handler) for the tarball (hostile ones)
         self.faults: Dict[int, str] = {}          # request number -> "primary" | "secondary" | "502"
         self.counts: Counter = Counter()
         self.requests: List[str] = []
@@ -113,11 +114,9 @@ class FakeGitHub:
             def _send(self, status: int, body: bytes, headers: Optional[dict] = None, ctype="application/json"):
                 self.send_response(status)
                 self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(body)))
-                self.send_header("X-RateLimit-Limit", "5000")
-                self.send_header("X-RateLimit-Remaining", "4999")
-                self.send_header("X-RateLimit-Reset", str(int(time.time()) + 3600))
-                for k, v in (headers or {}).items():
+                sent = {"Content-Length": str(len(body)), "X-RateLimit-Limit": "5000", "X-RateLimit-Remaining": "4999",
+                        "X-RateLimit-Reset": str(int(time.time()) + 3600), **(headers or {})}
+                for k, v in sent.items():
                     self.send_header(k, v)
                 self.end_headers()
                 self.wfile.write(body)
@@ -144,6 +143,14 @@ class FakeGitHub:
                                       {"Retry-After": "1"})
                 if fault == "502":
                     return self._json(502, {"message": "Server Error"})
+                if fault == "reset-far":  # a primary limit that resets in a hundred years
+                    return self._json(403, {"message": "API rate limit exceeded for 127.0.0.1."},
+                                      {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(int(time.time()) + 3 * 10 ** 9)})
+                if fault == "retry-after-huge":
+                    return self._json(403, {"message": "You have exceeded a secondary rate limit."},
+                                      {"Retry-After": str(10 ** 12)})
+                if fault == "echo-token":  # an error body that quotes the credentials it was sent
+                    return self._json(401, {"message": f"Bad credentials: {self.headers.get('Authorization')}"})
                 if kind == "search":
                     return self._search(url)
                 if kind == "tarball":
@@ -179,9 +186,12 @@ class FakeGitHub:
                 if name in fake.status:
                     code = fake.status[name]
                     return self._json(code, {"message": {404: "Not Found", 451: "Repository access blocked",
+                                                         403: "Repository access blocked",
                                                          409: "Git Repository is empty."}[code]})
                 if name not in fake.shas:
                     return self._json(404, {"message": "Not Found"})
+                if name in fake.answers:
+                    return fake.answers[name](self)
                 self._send(302, b"", {"Location": f"{fake.url}/codeload/{name}/legacy.tar.gz/{m.group(2)}"})
 
             def _codeload(self, url):

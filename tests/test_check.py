@@ -19,15 +19,21 @@ def check(capsys, *args):
     return status, capsys.readouterr()
 
 
+@pytest.fixture(autouse=True)
+def in_fixtures(monkeypatch):
+    # paths print relative to the current directory: from the fixtures' folder they start at the project
+    monkeypatch.chdir(FIXTURES)
+
+
 def test_affected_project_prints_findings_and_exits_1(capsys):
-    status, out = check(capsys, FIXTURES / "tutorial_landmarks")
+    status, out = check(capsys, "tutorial_landmarks")  # pins torch==1.7.1
     assert status == 1
     lines = out.out.splitlines()
     assert len(lines) == 2
     for line in lines:
         m = LINE.match(line)
         assert m, line
-        assert m["path"] == "data.py" and m["code"] == "SRV101"
+        assert m["path"] == "tutorial_landmarks/data.py" and m["code"] == "SRV101"
     assert [int(LINE.match(x)["line"]) for x in lines] == [42, 43]
 
 
@@ -35,7 +41,7 @@ def test_flawed_seed_points_at_the_seed(capsys):
     status, out = check(capsys, FIXTURES / "wif_get_state")
     assert status == 1
     m = LINE.match(out.out.strip())
-    assert m["code"] == "SRV203" and m["path"] == "train.py" and m["line"] == "6"
+    assert m["code"] == "SRV203" and m["path"] == "wif_get_state/train.py" and m["line"] == "6"
 
 
 @pytest.mark.parametrize("name", ["wif_initial_seed_lambda", "clean_init_random", "single_process_absent",
@@ -50,23 +56,23 @@ def test_noqa_silences_only_the_named_code(capsys, write_repo):
     status, out = check(capsys, FIXTURES / "noqa_suppressed")
     assert (status, out.out) == (0, "")
     src = (FIXTURES / "noqa_suppressed" / "train.py").read_text().replace("# noqa: SRV101", "# noqa: SRV102")
-    status, out = check(capsys, write_repo({"train.py": src}))
+    status, out = check(capsys, write_repo({"train.py": src}), "--target-torch", "1.8")
     assert status == 1 and "SRV101" in out.out
     src = src.replace("# noqa: SRV102", "# noqa")
-    status, out = check(capsys, write_repo({"train.py": src}, name="bare"))
+    status, out = check(capsys, write_repo({"train.py": src}, name="bare"), "--target-torch", "1.8")
     assert (status, out.out) == (0, "")
 
 
 def test_unparseable_file_is_reported_not_fatal(capsys):
-    status, out = check(capsys, FIXTURES / "python2_file_and_bug")
+    status, out = check(capsys, FIXTURES / "python2_file_and_bug", "--target-torch", "1.8")
     assert status == 1
-    assert "legacy.py:7:1: SRV901" in out.out and "Python 2" in out.out
+    assert "python2_file_and_bug/legacy.py:7:1: SRV901" in out.out and "Python 2" in out.out
     assert "train.py" in out.out
 
 
-def test_missing_directory_is_a_usage_error(capsys, tmp_path):
+def test_missing_path_is_a_usage_error(capsys, tmp_path):
     status, out = check(capsys, tmp_path / "nope")
-    assert status == 2 and "not a directory" in out.err
+    assert status == 2 and "no such file or directory" in out.err and out.out == ""
 
 
 def test_sarif_validates_against_the_sarif_2_1_0_schema(capsys):
@@ -87,10 +93,10 @@ def test_sarif_validates_against_the_sarif_2_1_0_schema(capsys):
 
 def test_json_format_carries_evidence(capsys):
     status, out = check(capsys, FIXTURES / "wif_partial", "--format", "json")
-    data = json.loads(out.out)
-    assert status == 1 and data["verdict"] == "flawed-seed"
-    f = data["findings_detail"][0]
+    [f] = json.loads(out.out)
+    assert status == 1 and f["verdict"] == "flawed-seed" and f["level"] == "error"
     assert f["code"] == "SRV202" and f["worker_init_fn"] == "worker_init_fn"
+    assert f["filename"] == "wif_partial/train.py" and f["path"] == "train.py"
     assert f["num_workers"] == "2" and "np.random.rand()" in f["rng_call"]
 
 

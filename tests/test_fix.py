@@ -150,3 +150,17 @@ def test_every_loader_of_a_flagged_dataset_is_fixed_in_one_run(write_repo, capsy
     assert "fixed 2 loaders in 1 file" in capsys.readouterr().err
     text = (root / "train.py").read_text()
     assert text.count("worker_init_fn=seed_numpy_worker") == 2 and text.count("def seed_numpy_worker") == 1
+
+
+def test_diff_and_fix_survive_code_nested_beyond_libcsts_recursion(tmp_path, capsys):
+    # check handles 2,000 chained operators (an iterative walk); libcst's rewrite recurses per level
+    from survey.cli import main
+    from conftest import FIXTURES
+    src = (FIXTURES / "global_getitem" / "train.py").read_text() + "TABLE = 1" + " + 1" * 2000 + "\n"
+    (tmp_path / "train.py").write_text(src)
+    assert main(["check", str(tmp_path), "--target-torch", "1.8"]) == 1
+    assert main(["check", str(tmp_path), "--diff"]) == 0
+    assert main(["check", str(tmp_path), "--fix", "--target-torch", "1.8"]) == 1
+    err = capsys.readouterr().err
+    assert "nested too deeply" in err and "internal error" not in err
+    assert (tmp_path / "train.py").read_text() == src

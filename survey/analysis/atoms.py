@@ -28,12 +28,15 @@ the parent), ``t:torch_seed``, ``t:worker_seed``, ``t:worker_id``, ``t:worker_in
 ``t:torch_draw``, ``t:entropy``, ``t:get_state``, ``t:index``, ``t:cpu``, ``t:clock`` (the wall clock),
 ``t:other`` (unknown).
 
+``c!M:L:C`` the call at module M, line L, column C that built the value (a construction site).
+
 After linking: ``rng:attr:A`` / ``rng:q:V`` the identity of an RNG object (so a draw and a reseed of the
 same object match after passing through parameters). The judgement keys datasets by ``i:q:<class>``,
 ``lib:<name>`` (a library dataset) and ``loader:<n>`` (whatever the n-th loader loads).
 """
 from __future__ import annotations
 
+import re
 from typing import Iterable, Optional, Tuple
 
 # -- pointers --------------------------------------------------------------------------------------------
@@ -146,7 +149,8 @@ def is_member(atom: str) -> bool:
 
 
 def can_take_member(atom: str) -> bool:
-    return atom.startswith(_MEMBER_BASES) and _MEMBER not in atom
+    # chains stay short (load_dataset(...).shuffle().select(...)): enough to know what a value derives from
+    return atom.startswith(_MEMBER_BASES) and atom.count(_MEMBER) < 6
 
 
 def member_parts(atom: str) -> Tuple[str, str]:
@@ -284,8 +288,28 @@ def seed_atom(atom: str) -> str:
 
 
 def is_plain(atom: str) -> bool:
-    """A value as such: a tag, a key, a dict entry or a constructor seed, which expansion leaves alone."""
-    return atom.startswith((_T, _ARG, _KEY, _KV, _SEED))
+    """A value as such: a tag, a key, a dict entry, a constructor seed or a construction site, which
+    expansion leaves alone."""
+    return atom.startswith((_T, _ARG, _KEY, _KV, _SEED, _SITE))
+
+
+# -- construction sites ----------------------------------------------------------------------------------
+_SITE = "c!"
+
+
+def site(module: str, line: int, col: int) -> str:
+    """The call at module:line:col that built this value (``Flips(augment=False)``): lets a loader be
+    judged with the arguments its own dataset was built with."""
+    return f"{_SITE}{module}:{line}:{col}"
+
+
+def is_site(atom: str) -> bool:
+    return atom.startswith(_SITE)
+
+
+def site_parts(atom: str) -> Tuple[str, int, int]:
+    module, line, col = atom[2:].rsplit(":", 2)
+    return module, int(line), int(col)
 
 
 # -- after linking ---------------------------------------------------------------------------------------
@@ -348,6 +372,14 @@ def instances_of(atoms: Iterable[str]) -> set:
 def seeds_of(atoms: Iterable[str]) -> list:
     """The seeds of RNG constructors among ``atoms``."""
     return [a[2:] for a in atoms if a.startswith(_SEED)]
+
+
+_EMBEDDED = re.compile(r"q:([\w.]+)")
+
+
+def embedded_names(atom: str) -> list:
+    """Every qualified name inside an atom, however deep (``i:i:q:datasets.load_dataset#shuffle``)."""
+    return _EMBEDDED.findall(atom)
 
 
 def description(atom: str) -> str:

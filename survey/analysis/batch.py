@@ -1,6 +1,11 @@
 """Many repositories in, verdicts streamed out: on one core, a process pool, or a Dask cluster."""
 from __future__ import annotations
 
+import ctypes
+import os
+import signal
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Iterator, List, Optional
@@ -26,10 +31,27 @@ def classify_many(items, jobs: int = 1, scheduler: Optional[str] = None, ordered
         for item in items:
             yield classify_item(item)
     else:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
+        with ProcessPoolExecutor(max_workers=jobs, initializer=_die_with_parent, initargs=(os.getpid(),)) as pool:
             futures = {i: pool.submit(classify_item, items[i]) for i in largest_first(items)}
             for future in arrival(futures, ordered, as_completed):
                 yield future.result()
+
+
+def _die_with_parent(parent: int) -> None:
+    """Pool workers end when the process that started them does, even on ``kill -9`` (which runs no
+    cleanup): Linux delivers SIGKILL on the parent's death; elsewhere a thread notices the orphaning."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(1)
+    threading.Thread(target=watch, daemon=True).start()
 
 
 def largest_first(items) -> List[int]:

@@ -5,6 +5,7 @@ import ast
 import builtins
 import hashlib
 import re
+from dataclasses import replace
 from typing import Dict, List, Optional, Set, Tuple
 
 from . import atoms as A
@@ -24,6 +25,9 @@ _DIGESTED = frozenset(N.PER_SAMPLE_METHODS) | {"__call__", "forward"}
 
 
 _CONST = (ast.JoinedStr, ast.Compare)
+# constructors whose arguments never decide a dataset's worker path: no construction site recorded
+_NO_SITES = ("torch.", "numpy.", "torchvision.transforms", "collections.", "typing.", "pathlib.", "argparse.")
+_CONTAINER_VIEWS = frozenset({"items", "values"})  # not get(): registries answer it too
 
 
 class Evaluator:
@@ -177,6 +181,12 @@ class Evaluator:
         return {A.qual(name)}, True
 
     def call_atoms(self, node: ast.Call, scope: Scope, d: int) -> Set[str]:
+        if isinstance(node.func, ast.Attribute) and node.func.attr in _CONTAINER_VIEWS:
+            # self.fields.items(), procs.values(): what the container holds (its atoms carry
+            # its elements), so a loop over it reaches their methods
+            held = {a for a in self.atoms(node.func.value, scope, d) if A.is_pointer(a)}
+            if held:
+                return held | {A.result(a) for a in self.atoms(node.func, scope, d) if A.calls_something(a)}
         callee = self.atoms(node.func, scope, d)
         out: Set[str] = set()
         for a in callee:
@@ -226,10 +236,12 @@ class Evaluator:
         out = {A.instance(q)}
         if q.startswith(("time.", "datetime.")):
             out.add(A.CLOCK)
+        elif q.rsplit(".", 1)[-1][:1].isupper() and not q.startswith(_NO_SITES):
+            out.add(A.site(self.c.module, *self.c._pos(node)))
         # Containers of callables (Compose([...]), partial(fn, ...), nn.Sequential(...)) carry what they hold,
         # and a function of a seed source (int.from_bytes(os.urandom(4)), hash(...)) is still that source.
         for a in arg_values(node):
-            out |= {v for v in self.atoms(a, scope, d) if A.is_pointer(v) or v in A.SEED_SOURCES}
+            out |= {v for v in self.atoms(a, scope, d) if A.is_pointer(v) or A.is_site(v) or v in A.SEED_SOURCES}
         return out
 
     # -- facts ---------------------------------------------------------------------------------------
@@ -240,17 +252,17 @@ class Evaluator:
         loaders: List[Loader] = []
         options: List[Tuple[str, frozenset]] = []
         lightning: List[int] = []
-        for node, line, col in s.calls:
+        for node, line, col, guards in s.calls:
             callee = self.atoms(node.func, s)
             quals = A.names_of(callee)
             args = tuple(self._call_args(node, s)) if _may_run_repo_code(callee, quals) else ()
-            calls.append(Call(line, col, sorted_atoms(callee), args))
+            calls.append(Call(line, col, sorted_atoms(callee), args, guards))
             if any(N.is_numpy_global_draw(q) for q in quals):
-                draws.append(Draw(line, col, self.text(node), "global"))
+                draws.append(Draw(line, col, self.text(node), "global", (), guards))
             elif isinstance(node.func, ast.Attribute) and node.func.attr in N.RNG_DRAW_METHODS:
                 draw = self._object_draw(node, s, line, col)
                 if draw is not None:
-                    draws.append(draw)
+                    draws.append(replace(draw, guards=guards) if guards else draw)
             seeds.extend(self._seed_calls(node, s, quals, line, col))
             if quals & N.DATALOADERS:
                 loaders.append(self._loader(node, s, args, line, col, bool(quals & N.TORCH_DATALOADERS)))
@@ -258,6 +270,11 @@ class Evaluator:
                 lightning.append((line, keyword_is_true(node, "workers")))
             if isinstance(node.func, ast.Attribute) and node.func.attr in ("add_argument", "set_defaults"):
                 options.extend(self._argparse(node, s))
+            elif not quals & N.DATALOADERS:
+                # MyDataModule(num_workers=8), dict(workers_per_gpu=2) in an mmcv config: what the code
+                # configures by name, found again where a loader reads self.hparams.num_workers
+                options.extend((k.arg, self.atoms(k.value, s)) for k in node.keywords
+                               if k.arg and N.may_count_workers(k.arg))
         for base, attr, value, line, col in s.attr_assigns:
             vals = self.atoms(value, s)
             if A.RNG_CTOR in vals:
@@ -268,6 +285,9 @@ class Evaluator:
                     seeds.append(Seed(line, col, self.text(value), "object", source, target))
             if N.may_count_workers(attr):
                 options.append((attr, vals))
+        for name, default in s.defaults.items():
+            if N.may_count_workers(name):
+                options.append((name, self.atoms(default, s.parent)))
         for name, values in s.item_assigns.items():
             for key, value in values:
                 if N.may_count_workers(key):
@@ -366,7 +386,9 @@ def dataloader_arguments(call_args, positional=N.DATALOADER_POSITIONAL) -> Tuple
             for kv in kvs:
                 k, v = A.entry_parts(kv)
                 args.setdefault(k, set()).add(v)
-            unknown = unknown or (not kvs and A.DICT not in atoms)
+            if not kvs and A.DICT not in atoms:
+                unknown = True
+                args.setdefault("**", set()).update(atoms)  # judged later: **kwargs of a function, say
         elif key == "*":
             unknown = True
         else:
@@ -407,7 +429,10 @@ def _attr_atoms(base, attr: str, base_node) -> Set[str]:
             out.add(A.worker_dataset_attr(attr))
         elif A.is_tag(a) and a not in A.STRUCTURAL:
             out.add(a)
-    if not module_ref and isinstance(base_node, (ast.Name, ast.Attribute, ast.Subscript)):
+    # np.random is a module's attribute, not an option; but a base that is also something else (the result
+    # of Config.fromfile(sys.argv[1]) carries sys.argv beside it) can be an options object
+    if (not module_ref or any(not A.is_qual(a) for a in base)) \
+            and isinstance(base_node, (ast.Name, ast.Attribute, ast.Subscript)):
         out.add(A.attr_of_any(attr))
     return out
 

@@ -30,6 +30,7 @@ from .vendored import is_vendored
 GOOD_SOURCES = frozenset({A.TORCH_SEED, A.WORKER_SEED, A.TORCH_DRAW, A.ENTROPY, A.OTHER})
 _MAX_STEPS = 400
 _WORKER_VERDICTS = frozenset({"affected", "flawed-seed", "seeded"})
+_DYNAMIC_ROOTS = frozenset({"importlib", "imp", "builtins", "operator", "functools", "pydoc", "hydra"})
 _REGISTRY_FACTORY = re.compile(r"(build|make|create|get)_")
 _TRANSFORM_KEYWORDS = frozenset({"transform", "target_transform", "pre_transform"})
 # libraries whose transform= takes a transform, not a dataset's: their calls are not datasets
@@ -114,6 +115,7 @@ class Judge:
         self._subclass_names: Optional[Set[str]] = None
         self._wif_seen: Dict[tuple, list] = {}
         self.reach = Reachability(index.repo)
+        self._calls_at: Optional[Dict[tuple, tuple]] = None
 
     # 1. datasets and their worker paths -------------------------------------------------------------
     def candidates(self, loaders: List[LoaderInfo]) -> List[Candidate]:
@@ -192,10 +194,11 @@ class Judge:
                                              A.library_dataset(lib[0]), entries))
         return out
 
-    def walk(self, entries, dataset: Optional[Klass]) -> WorkerPath:
-        """Everything the repo defines that runs from these entry points, with parameters bound."""
+    def walk(self, entries, dataset: Optional[Klass], site=None) -> WorkerPath:
+        """Everything the repo defines that runs from these entry points, with parameters bound; at a
+        construction site, code guarded by a self attribute that the site makes false is left out."""
         path = WorkerPath()
-        todo = [(fn, Ctx(fn, k, binding, dataset)) for fn, k, _, binding in entries]
+        todo = [(fn, Ctx(fn, k, binding, dataset, site)) for fn, k, _, binding in entries]
         seen: Set[tuple] = set()
         steps = 0
         while todo and steps < _MAX_STEPS:
@@ -205,15 +208,92 @@ class Judge:
                 continue
             seen.add(key)
             steps += 1
-            path.draws.extend((fn, d, ctx) for d in fn.draws)
+            path.draws.extend((fn, d, ctx) for d in fn.draws if not (d.guards and self._pruned(d.guards, ctx)))
             if fn.digest:
                 path.digests.add(fn.digest)
             path.seeds.extend((fn, s, ctx) for s in fn.seeds)
             for call in fn.calls:
+                if call.guards and self._pruned(call.guards, ctx):
+                    continue
                 for target, klass, bound in self.v.called(call.callee, ctx):
                     binding = bind(call, target, bound, lambda atoms: self.v.expand(atoms, ctx))
-                    todo.append((target, Ctx(target, klass, binding, dataset)))
+                    todo.append((target, Ctx(target, klass, binding, dataset, site)))
         return path
+
+    def _pruned(self, guards, ctx: Ctx) -> bool:
+        """Whether a guard (``if self.augment:``) is false for the construction site in ctx."""
+        if ctx.site is None or ctx.klass is None or ctx.klass.qualname != ctx.site[0]:
+            return False
+        for guard in guards:
+            attr, wanted = (guard[1:], False) if guard.startswith("!") else (guard, True)
+            truth = _truth(self.v.expand([A.self_attr(attr)], ctx))
+            if truth is not None and truth != wanted:
+                return True
+        return False
+
+    def sites(self, info: "LoaderInfo", klass: Klass) -> List[Tuple[str, tuple]]:
+        """The construction sites of klass that a loader's dataset argument traces back to, each with the
+        class's __init__ parameters bound as that call passes them."""
+        atoms = dict(info.loader.args).get("dataset", ())
+        out = []
+        for atom in sorted(a for a in self.v.expand(atoms, info.ctx) if A.is_site(a)):
+            found = self._site_call(atom)
+            if found is None:
+                continue
+            call, caller = found
+            if not any(hit is not None and hit.kind == "class" and hit.klass is klass
+                       for hit in (self.ix.resolve(n) for n in A.names_of(call.callee))):
+                continue
+            init = self.ix.method(klass, "__init__")
+            ctx = Ctx(caller, self.ix.class_of(caller))
+            binding = bind(call, init, True, lambda a: self.v.expand(a, ctx)) if init is not None else ()
+            if init is not None:
+                # a parameter this call leaves out holds its default (which its atoms carry already), not
+                # what other callers pass
+                passed = {name for name, _ in binding}
+                binding = tuple(sorted(binding + tuple((p, frozenset()) for p in init.params[1:] if p not in passed)))
+            out.append((klass.qualname, binding))
+        return out
+
+    def _forwarded(self, atoms, ctx: Ctx) -> Optional[Dict[str, tuple]]:
+        """The keywords a function's callers pass into its ``**kwargs`` (expanded at each caller), when
+        every caller is known and spells them out; None otherwise."""
+        fn = ctx.function
+        if fn is None or not atoms or not all(A.is_param(a) for a in atoms):
+            return None
+        sites = self.ix.calls_to(fn.qualname)
+        if not sites:
+            return None
+        named = set(fn.params)
+        out: Dict[str, Set[str]] = {}
+        for call, caller in sites[:20]:
+            caller_ctx = Ctx(caller, self.ix.class_of(caller))
+            for key, value in call.args:
+                if key in ("*", "**"):
+                    return None
+                if not key.isdigit() and key not in named:
+                    out.setdefault(key, set()).update(self.v.expand(value, caller_ctx))
+        return {k: tuple(sorted(v)) for k, v in out.items()}
+
+    def _external_root(self, atoms) -> str:
+        """The library object a dataset value is derived from when nothing of the repository's is in it:
+        load_dataset(...).shuffle().select(...) is a Hugging Face dataset, not any repo Dataset."""
+        names = {n for a in atoms for n in A.embedded_names(a)}
+        if not names or not all(a.startswith(A.POINTERS) for a in atoms):
+            return ""
+        hits = [self.ix.resolve(n) for n in sorted(names)]
+        if all(h is not None and h.kind == "external" and _library_object(h.name) for h in hits):
+            return hits[0].name
+        return ""
+
+    def _site_call(self, atom: str):
+        if self._calls_at is None:
+            self._calls_at = {}
+            for facts in self.ix.repo.loaded():
+                for fn in facts.functions:
+                    for call in fn.calls:
+                        self._calls_at[(facts.module, call.line, call.col)] = (call, fn)
+        return self._calls_at.get(A.site_parts(atom))
 
     # 2-3. loaders ------------------------------------------------------------------------------------
     def loaders(self) -> List[LoaderInfo]:
@@ -242,11 +322,41 @@ class Judge:
                     if hit is None or hit.kind != "class" or \
                             not set(self.ix.external_bases(hit.klass)) & N.DATALOADERS:
                         continue
-                    yield _call_as_loader(call, fn, hit.klass.name)
+                    yield self._subclass_call(call, fn, hit.klass)
                     break
+
+    def _subclass_call(self, call, fn: Function, klass: Klass) -> Loader:
+        """A call of a DataLoader subclass, with what the subclass itself hands DataLoader: the arguments of
+        its super().__init__(...) (bound as this call passes them) and a self.worker_init_fn it sets."""
+        loader = _call_as_loader(call, fn, klass.name)
+        init = self.ix.method(klass, "__init__")
+        if init is None:
+            return loader
+        caller_ctx = Ctx(fn, self.ix.class_of(fn))
+        ctx = Ctx(init, klass, bind(call, init, True, lambda a: self.v.expand(a, caller_ctx)))
+        args = dict(loader.args)
+        unknown = loader.kwargs_unknown
+        for inner in init.calls:
+            if any(A.is_member(a) and A.member_parts(a)[1] == "__init__" for a in inner.callee):
+                mapped, hidden = dataloader_arguments(inner.args)
+                for name, atoms in mapped:
+                    if name != "**":
+                        args[name] = tuple(sorted(self.v.expand(atoms, ctx)))
+                unknown = hidden and unknown
+        wif = [a for _, a in self.ix.attrs(klass, "worker_init_fn")]
+        if wif and "worker_init_fn" not in args:
+            args["worker_init_fn"] = tuple(sorted(self.v.expand([A.self_attr("worker_init_fn")], Ctx(None, klass))))
+        return replace(loader, args=tuple(sorted(args.items())), kwargs_unknown=unknown)
 
     def _loader(self, loader: Loader, path: str, ctx: Ctx) -> LoaderInfo:
         args = dict(loader.args)
+        if loader.kwargs_unknown and "**" in args:
+            forwarded = self._forwarded(args["**"], ctx)
+            if forwarded is not None:
+                # DataLoader(ds, **kwargs) in def data_loader(args, **kwargs): what its callers pass
+                loader = replace(loader, kwargs_unknown=False)
+                for name, atoms in forwarded.items():
+                    args.setdefault(name, atoms)
         targets: Set[str] = set()
         for value in self.v.expand(args.get("dataset", ()), ctx):
             if A.is_instance(value):
@@ -254,10 +364,14 @@ class Judge:
                 hit = self.ix.resolve(cls)
                 if hit is not None and hit.kind == "class":
                     targets.add(A.instance(hit.name))
-                elif (hit is None or hit.kind == "external") and not _REGISTRY_FACTORY.match(cls.rsplit(".", 1)[-1]):
+                elif hit is not None and hit.kind == "external" and _library_object(cls):
                     # a library class or constructor (TensorDataset, Dataset.from_dict): traced to it; a
                     # registry factory (mmdet's build_dataset(cfg)) may return a repo dataset: untraced
                     targets.add(A.library_dataset(hit.name if hit is not None else cls))
+        if not targets:
+            root = self._external_root(args.get("dataset", ()))
+            if root:
+                targets.add(A.library_dataset(root))
         if "num_workers" in args:
             count = partial(self.v.workers, args["num_workers"], ctx)
         elif loader.kwargs_unknown:
@@ -282,7 +396,7 @@ class Judge:
 
     # 4. judgement ------------------------------------------------------------------------------------
     def judge_seed(self, seed: Seed, ctx: Ctx, persistent: bool, path: str) -> SeedJudgement:
-        src = set(self.v.expand(seed.source, ctx))
+        src = {a for a in self.v.expand(seed.source, ctx) if not A.is_site(a)}
         if any(A.is_lookup(a) for a in src):
             # args.seed, cfg["seed"]: configured once for the run, in the parent; the unknown namespace
             # it is read from adds nothing of its own
@@ -294,6 +408,10 @@ class Judge:
             ok = persistent and A.WORKER_ID in src
             return SeedJudgement(ok, "" if ok else "SRV203", where)
         if A.INDEX in src:
+            # default_rng([seed, epoch, index]), hash((seed, epoch, index)): a key that includes the epoch
+            # differs per epoch as well as per sample, whichever worker draws it
+            if any("epoch" in A.description(a).lower() for a in seed.source):
+                return SeedJudgement(True, "", where)
             return SeedJudgement(False, "SRV206", where)
         if A.WORKER_ID in src:
             return SeedJudgement(persistent, "" if persistent else "SRV202", where)
@@ -311,6 +429,31 @@ class Judge:
 
     def findings(self, cand: Candidate, loaders: List[LoaderInfo], lightning: Callable[[LoaderInfo], bool]) -> List[Finding]:
         path = self.walk(cand.entries, cand.dataset)
+        groups, local_seeds = self._groups(path)
+        if not groups:
+            return []
+        if A.is_loader_key(cand.key):
+            mine = [loaders[A.loader_index(cand.key)]]
+        else:
+            mine = [info for info in loaders if cand.key in info.targets or not info.targets]
+        # Each loader traced to the calls that built its dataset is judged with what those calls passed
+        # (the val loader's augment=False); the others with everything any caller passes the class.
+        by_site, rest = [], []
+        for info in mine:
+            sites = self.sites(info, cand.dataset) if cand.dataset is not None and info.targets else []
+            (by_site if sites else rest).append((info, sites))
+        out: List[Finding] = []
+        if rest or not mine:
+            out += self._group_findings(cand, path, groups, local_seeds, [i for i, _ in rest], lightning)
+        for info, sites in by_site:
+            for site in sites:
+                site_path = self.walk(cand.entries, cand.dataset, site)
+                site_groups, site_local = self._groups(site_path)
+                found = self._group_findings(cand, site_path, site_groups, site_local, [info], lightning)
+                out += [replace(f, pairing="construction site") for f in found]
+        return [replace(f, fingerprint=path.fingerprint) for f in out]
+
+    def _groups(self, path: WorkerPath):
         groups: Dict[str, List[Tuple[Function, Draw, Ctx]]] = {}
         local_seeds: Dict[str, Tuple[Seed, Ctx, str]] = {}
         for fn, draw, ctx in path.draws:
@@ -323,16 +466,9 @@ class Judge:
             elif draw.kind == "object":
                 for key in sorted(self.v.rng_keys(draw.refs, ctx)):
                     groups.setdefault(key, []).append((fn, draw, ctx))
-        if not groups:
-            return []
-        out = self._group_findings(cand, path, groups, local_seeds, loaders, lightning)
-        return [replace(f, fingerprint=path.fingerprint) for f in out]
+        return groups, local_seeds
 
-    def _group_findings(self, cand, path, groups, local_seeds, loaders, lightning) -> List[Finding]:
-        if A.is_loader_key(cand.key):
-            mine = [loaders[A.loader_index(cand.key)]]
-        else:
-            mine = [info for info in loaders if cand.key in info.targets or not info.targets]
+    def _group_findings(self, cand, path, groups, local_seeds, mine, lightning) -> List[Finding]:
         multi = [info for info in mine if info.multi]
         out: List[Finding] = []
         for group, draws in sorted(groups.items()):
@@ -415,6 +551,7 @@ class Judge:
             loader=f"{info.where}: {info.loader.text}" if info else "", num_workers=workers,
             worker_init_fn=info.wif_text if info else "", seed=seed.seed if seed else "",
             unreachable=info is not None and not self.reach.loader_runs(info.loader.scope, module_name(info.path)),
+            pairing="" if info is None else ("class" if info.targets else "untraced"),
         )
 
 
@@ -427,6 +564,29 @@ def _summary(how: List[str], limit: int = 6) -> str:
     unique = list(dict.fromkeys(how))
     more = f", … ({len(unique) - limit} more)" if len(unique) > limit else ""
     return ", ".join(unique[:limit]) + more
+
+
+def _library_object(qualname: str) -> bool:
+    """Whether a library call surely builds the library's own object: not a registry factory (build_dataset
+    may return a repo class), not a dynamic lookup (getattr(module, name), importlib, eval), not a builtin."""
+    if "." not in qualname or qualname.split(".")[0] in _DYNAMIC_ROOTS:
+        return False
+    return not _REGISTRY_FACTORY.match(qualname.rsplit(".", 1)[-1])
+
+
+def _truth(atoms) -> Optional[bool]:
+    """Whether a value is truthy, when every value it may hold agrees; None when unknown."""
+    seen = set()
+    for a in atoms:
+        if a in (A.NONE, A.FALSE) or A.is_integer(a) and A.integer_value(a) == 0:
+            seen.add(False)
+        elif a == A.TRUE or A.is_integer(a) or A.is_instance(a) or A.is_function(a):
+            seen.add(True)
+        elif a == A.CONST or A.is_site(a) or A.is_rng(a):
+            continue  # CONST accompanies True/False/ints; a site or an RNG identity rides with a value
+        else:
+            return None
+    return seen.pop() if len(seen) == 1 else None
 
 
 def _in_vendored(f: Finding, roots) -> bool:

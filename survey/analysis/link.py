@@ -6,18 +6,20 @@ from __future__ import annotations
 
 import re
 from contextlib import contextmanager
-from functools import lru_cache
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
 
 from . import atoms as A
 from . import names as N
+from .configs import ConfigValues
 from .model import Call, FileFacts, Function, Klass
 from .sources import RepoFiles
 
 _MAX = 12
 _MAX_CALLER_FILES = 20
 RESOLUTION_BUDGET = 200_000
+_MAX_SAME_SUFFIX = 8  # modules sharing a dotted suffix tried for a name
 _OPTION_FILES = 10  # files parsed to find an option by its name
 _EXTERNAL_ROOTS = frozenset({
     "numpy", "torch", "torchvision", "torchaudio", "torchtext", "random", "os", "sys", "math", "functools",
@@ -45,6 +47,8 @@ class Ctx:
     klass: Optional[Klass] = None
     binding: Tuple[Tuple[str, FrozenSet[str]], ...] = ()
     dataset: Optional[Klass] = None   # what get_worker_info().dataset is, inside a worker
+    # the construction site the dataset was built at: (class qualname, its __init__'s parameters bound there)
+    site: Optional[Tuple[str, Tuple[Tuple[str, FrozenSet[str]], ...]]] = None
 
     def bound(self, param: str) -> Optional[FrozenSet[str]]:
         for name, atoms in self.binding:
@@ -63,6 +67,7 @@ class Index:
     _calls_by_name: Dict[str, List[Tuple[Call, Function, str]]] = field(default_factory=dict)
     _calls_indexed: int = 0
     _options_searched: Set[str] = field(default_factory=set)
+    _configs: Optional[ConfigValues] = None
     loading: bool = True
     resolutions: int = 0
     exhausted: bool = False
@@ -136,13 +141,25 @@ class Index:
             facts = self.module(".".join(parts[:i]))
             if facts is None:
                 continue
-            matched = True
+            if ".".join(parts[:i]) in self.repo.paths:
+                matched = True  # a module of the repository by its own name: what it lacks is nowhere
             rest = parts[i:]
             if not rest:
                 return Resolved("module", facts.module, facts)
             hit = self._in_module(facts, rest, depth)
             if hit is not None:
                 return hit
+            # ``from helpers.dataset import X`` in a repository of several projects, each with its own
+            # helpers/dataset.py: the name is in one of them, not necessarily the shortest-named
+            prefix = ".".join(parts[:i])
+            for other in self._suffix.get(prefix, ())[:_MAX_SAME_SUFFIX] if prefix not in self.repo.paths else ():
+                if other != facts.module and (self.loading or self.repo.is_loaded(other)):
+                    alt = self.repo.facts(other)
+                    hit = self._in_module(alt, rest, depth) if alt is not None else None
+                    if hit is not None:
+                        return hit
+        # matched only by a dotted suffix (a nested datasets/ package) and without the name: the import
+        # is of the library of that name (Hugging Face's datasets.Dataset), as Python would find it
         return None if matched else Resolved("external", qualname)
 
     def _in_module(self, facts: FileFacts, rest: List[str], depth: int) -> Optional[Resolved]:
@@ -332,7 +349,13 @@ class Index:
             yield from facts.classes
 
     def options(self, key: str) -> List[FrozenSet[str]]:
-        """Values configured for a worker option (argparse default, config key or attribute)."""
+        """Values configured for a worker option: argparse defaults, config keys, attributes and keyword
+        arguments in the code, and keys of the repository's YAML, JSON and TOML files."""
+        if self._configs is None:
+            self._configs = ConfigValues(self.repo.root)
+        return self._code_options(key) + self._configs.lookup(key)
+
+    def _code_options(self, key: str) -> List[FrozenSet[str]]:
         out = self._options(key)
         if not out and self.repo.worker_modules:
             # an options module that nothing imports by name (argparse in opts.py): parse what mentions workers

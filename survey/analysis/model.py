@@ -20,6 +20,7 @@ class Draw:
     text: str
     kind: str          # "global" | "local" (RNG built in this function) | "object" (RNG from elsewhere)
     refs: Atoms = ()   # for "object": what the RNG object may be (self:rng, q:pkg.mod.rng, param:rng, ...)
+    guards: Tuple[str, ...] = ()  # enclosing tests of self attributes: "augment" (if self.augment:), "!test"
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class Call:
     col: int
     callee: Atoms
     args: Tuple[Tuple[str, Atoms], ...]   # ("0", atoms) for positionals, ("name", atoms) for keywords
+    guards: Tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -121,6 +123,9 @@ class Finding:
     fingerprint: str = ""   # the dataset's per-sample code: equal across copies of the same code
     vendored: bool = False  # the draw and its loader are in a vendored third-party tree (analysis.vendored)
     unreachable: bool = False  # the loader is built in a function nothing can call (analysis.reachable)
+    # how the loader was paired with the dataset: "construction site" (judged with the arguments its dataset
+    # was built with), "class" (traced to the class only), "untraced" (paired with every dataset)
+    pairing: str = ""
 
     def supports(self, verdict: str) -> bool:
         """Whether this finding is evidence for the repository verdict (an unreachable loader starts no

@@ -32,6 +32,9 @@ LIBRARY_DATASET_PREFIXES = (
     "torchaudio.datasets.",
     "torchtext.datasets.",
     "torch_geometric.datasets.",
+    # OpenMMLab's dataset bases are torch Datasets (mmengine.dataset.BaseDataset subclasses Dataset)
+    "mmengine.dataset.", "mmdet.datasets.", "mmseg.datasets.", "mmpose.datasets.", "mmcls.datasets.",
+    "mmpretrain.datasets.", "mmaction.datasets.", "mmocr.datasets.", "mmdet3d.datasets.",
 )
 
 # Dataset methods that run once per sample (or per stream) inside a worker.

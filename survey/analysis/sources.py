@@ -10,6 +10,8 @@ import hashlib
 import io
 import os
 import re
+import stat
+import time
 import tokenize
 from collections import OrderedDict
 from pathlib import Path
@@ -17,6 +19,7 @@ from typing import Dict, Iterator, List, Optional, Set, Tuple
 
 from .facts import extract, module_name
 from .model import FileError, FileFacts
+from .newer import downlevel
 
 MAX_FILE_BYTES = 1_000_000  # CPython's tree of 1 MB of dense code is ~170 MB; 2 MB would be ~340 MB
 SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv", "env",
@@ -33,22 +36,63 @@ BYTES_KEPT = 64_000_000
 # memory while a repository is judged. PyTorch's own package needs about 6,000, an ML project a few hundred;
 # a file of generated code can hold 15,000 in 1 MB.
 PARSE_BUDGET = 40_000
+# Wall time per repository for the scan and the parsing (the byte scan is linear; this bounds what a
+# repository of many large files can cost), after which the verdict comes from what was done.
+REPO_SECONDS = 300.0
 # Patterns start with a literal, which Python's re searches for quickly; a leading \\b would make it try
 # every position (five times slower than the byte scan they refine).
-_CLASS_LINE = re.compile(rb"class[ \t]+(\w+)[ \t]*\(([^)]*)\)")  # also in prose: only costs a parse
+_CLASS_HEAD = re.compile(rb"class[ \t]+(\w+)[ \t]*\(")  # then bases up to ")"; also in prose: only costs a parse
 _LIBRARY_DATASETS = re.compile(rb"datasets(?:\.[A-Za-z_]|[ \t]+(?:import|as)\b)|import[ \t]+datasets\b")
 _DATASET_ALIAS = re.compile(rb"Dataset[ \t]+as[ \t]+(\w+)")
 _WORD = re.compile(rb"\w+")
 
 
-def iter_python_files(root: Path) -> Iterator[Path]:
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+def iter_python_files(root: Path, errors: Optional[List["FileError"]] = None) -> Iterator[Path]:
+    """The ``*.py`` entries below root, links left out; folders that cannot be listed go to ``errors``."""
+    def unreadable(exc: OSError) -> None:
+        if errors is not None:
+            where = display(os.path.relpath(exc.filename, root)) if exc.filename else "."
+            errors.append(FileError(where, f"unreadable folder: {exc.strerror or exc}"))
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False, onerror=unreadable):
         dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith("."))
         for name in sorted(filenames):
             if name.endswith(".py"):
                 path = Path(dirpath) / name
                 if not path.is_symlink():
                     yield path
+
+
+def display(rel: str) -> str:
+    """A path as text that can be stored and printed: bytes of a name that is not UTF-8 (kept by Python
+    as surrogates) are shown as escapes."""
+    try:
+        rel.encode("utf-8")
+        return rel
+    except UnicodeEncodeError:
+        return os.fsencode(rel).decode("utf-8", "backslashreplace")
+
+
+def read_regular(path: Path, limit: int) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes. A FIFO would block and a device never end,
+    so the file is opened without blocking and without following a link, and checked before reading."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise _Skip("skipped: not a regular file")
+        if st.st_size > limit:
+            raise _Skip(f"skipped: {st.st_size} bytes is over the {limit}-byte limit")
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            data = fh.read(limit + 1)
+    finally:
+        os.close(fd)
+    if len(data) > limit:  # it grew while being read
+        raise _Skip(f"skipped: over the {limit}-byte limit")
+    return data
+
+
+class _Skip(Exception):
+    pass
 
 
 def encoding(data: bytes) -> str:
@@ -77,25 +121,46 @@ def _python2_hint(text: str) -> str:
     return ""
 
 
+def class_lines(data: bytes) -> List[Tuple[bytes, bytes]]:
+    """(name, bases) of every ``class Name(bases)`` head, as ``_CLASS_LINE.findall`` finds them, in linear
+    time: the regular expression rescans to the next ")" from every "class", which is quadratic on a file
+    of unclosed heads (1 MB of "class a(" took 814 s). Here each byte is scanned for ")" at most once."""
+    out = []
+    end = 0
+    for m in _CLASS_HEAD.finditer(data):
+        if m.start() < end:
+            continue  # inside the bases of the previous head, as findall's scan would be
+        close = data.find(b")", m.end())
+        if close < 0:
+            break  # no ")" after this head, so none after any later head either
+        out.append((m.group(1), data[m.end():close]))
+        end = close + 1
+    return out
+
+
 def _dataset_classes(heads) -> Tuple[Set[bytes], Set[bytes]]:
     """Names of classes whose bases say Dataset or DataLoader or name such a class, by class line alone;
-    and those of them that may be loaders (their calls are loader calls in files that never say DataLoader)."""
-    lines = [line for file_lines in heads for line in file_lines]
-    names: Set[bytes] = set()
-    loaders: Set[bytes] = set()
-    changed = True
-    while changed:
-        changed = False
-        for name, bases in lines:
-            if name in names:
-                continue
-            words = set(_WORD.findall(bases))
-            loader = b"DataLoader" in bases or bool(words & loaders)
-            if loader or b"ataset" in bases or words & names:
-                names.add(name)
-                if loader:
-                    loaders.add(name)
-                changed = True
+    and those of them that may be loaders (their calls are loader calls in files that never say DataLoader).
+
+    A closure over the graph "base word -> classes naming it", so a long chain of class lines costs linear
+    time (a fixpoint rescanning every line per new name was quadratic)."""
+    lines = [(name, bases, set(_WORD.findall(bases))) for file_lines in heads for name, bases in file_lines]
+    naming: Dict[bytes, List[int]] = {}
+    for i, (_, _, words) in enumerate(lines):
+        for w in words:
+            naming.setdefault(w, []).append(i)
+
+    def closure(seeds: List[int]) -> Set[bytes]:
+        found: Set[bytes] = set()
+        todo = list(seeds)
+        while todo:
+            name = lines[todo.pop()][0]
+            if name not in found:
+                found.add(name)
+                todo.extend(naming.get(name, ()))
+        return found
+    loaders = closure([i for i, (_, bases, _) in enumerate(lines) if b"DataLoader" in bases])
+    names = closure([i for i, (name, bases, _) in enumerate(lines) if b"ataset" in bases or name in loaders])
     return names, loaders
 
 
@@ -135,11 +200,17 @@ class RepoFiles:
     def __init__(self, root: Path, cache: Optional[Dict[str, FileFacts]] = None):
         self.root = Path(root)
         self.paths: Dict[str, Path] = {}
-        for path in iter_python_files(self.root):
-            rel = path.relative_to(self.root).as_posix()
-            self.paths[module_name(rel)] = path
-        self._facts: Dict[str, Optional[FileFacts]] = {}
+        self.rels: Dict[str, str] = {}
         self.errors: List[FileError] = []
+        if not self.root.is_dir():
+            self.errors.append(FileError(".", "missing: the source folder does not exist"))
+        for path in iter_python_files(self.root, self.errors) if self.root.is_dir() else ():
+            rel = display(path.relative_to(self.root).as_posix())
+            self.paths[module_name(rel)] = path
+            self.rels[module_name(rel)] = rel
+        self._facts: Dict[str, Optional[FileFacts]] = {}
+        self.deadline = time.monotonic() + REPO_SECONDS
+        self.out_of_time = False
         self.mentions_torch = False
         self.worker_modules: List[str] = []
         self.cache = cache if cache is not None else SHARED_CACHE
@@ -212,14 +283,13 @@ class RepoFiles:
 
     def _read(self, module: str, record: bool = True) -> Optional[bytes]:
         path = self.paths[module]
-        rel = path.relative_to(self.root).as_posix()
+        rel = self.rels[module]
         errors = self.errors if record else []
         try:
-            size = path.stat().st_size
-            if size > MAX_FILE_BYTES:
-                errors.append(FileError(rel, f"skipped: {size} bytes is over the {MAX_FILE_BYTES}-byte limit"))
-                return None
-            data = path.read_bytes()
+            data = read_regular(path, MAX_FILE_BYTES)
+        except _Skip as exc:
+            errors.append(FileError(rel, str(exc)))
+            return None
         except OSError as exc:
             errors.append(FileError(rel, f"unreadable: {exc.strerror or exc}"))
             return None
@@ -234,6 +304,9 @@ class RepoFiles:
         seeds = []
         heads: Dict[str, List[tuple]] = {}
         for module in self.paths:
+            if self._timed_out():
+                self._facts[module] = None
+                continue
             data = self._read(module)
             if data is None:
                 self._facts[module] = None
@@ -250,7 +323,7 @@ class RepoFiles:
             if any(token in data for token in PREFILTER) or b"datasets" in data and _LIBRARY_DATASETS.search(data):
                 seeds.append(module)
             if b"class" in data:
-                heads[module] = _CLASS_LINE.findall(data)
+                heads[module] = class_lines(data)
                 if b"Dataset" in data and b" as " in data:  # import Dataset as Base; class X(Base)
                     heads[module] += [(alias, b"Dataset") for alias in _DATASET_ALIAS.findall(data)]
         names, loaders = _dataset_classes(heads.values())
@@ -266,6 +339,9 @@ class RepoFiles:
     def facts(self, module: str) -> Optional[FileFacts]:
         if module in self._facts:
             return self._facts[module]
+        if self._timed_out():
+            self._facts[module] = None
+            return None
         if self._parsed_units >= PARSE_BUDGET:
             if not self.over_budget:
                 self.errors.append(FileError(".", f"parsing stopped after {PARSE_BUDGET} functions and classes; "
@@ -280,8 +356,15 @@ class RepoFiles:
         self._facts[module] = result
         return result
 
+    def _timed_out(self) -> bool:
+        if not self.out_of_time and time.monotonic() > self.deadline:
+            self.out_of_time = True
+            self.errors.append(FileError(".", f"analysis stopped after {REPO_SECONDS:.0f} s; "
+                                              "the verdict comes from what was read and parsed"))
+        return self.out_of_time
+
     def _parse(self, module: str, data: bytes) -> Optional[FileFacts]:
-        rel = self.paths[module].relative_to(self.root).as_posix()
+        rel = self.rels[module]
         key = hashlib.blake2b(data + rel.encode(), digest_size=16).hexdigest()
         if key in self.cache:
             return self.cache[key]
@@ -291,7 +374,13 @@ class RepoFiles:
             self.errors.append(FileError(rel, f"undecodable: {exc}"))
             return None
         try:
-            result = extract(text, rel)
+            try:
+                result = extract(text, rel)
+            except SyntaxError as exc:
+                newer = downlevel(text, exc)  # code for a newer Python than this one
+                if newer is None:
+                    raise
+                result = extract(newer, rel)
         except SyntaxError as exc:
             line = exc.lineno or 1
             self.errors.append(FileError(rel, f"syntax error at line {line}{_python2_hint(text)}: {exc.msg}", line))

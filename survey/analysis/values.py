@@ -37,7 +37,7 @@ class Values:
             return {atom}
         # Memoised per (atom, context): call-site resolution otherwise revisits the same chains
         # exponentially often in real repositories. A cycle in progress reads as unknown.
-        key = (atom, id(ctx.function), id(ctx.klass), ctx.binding, id(ctx.dataset))
+        key = (atom, id(ctx.function), id(ctx.klass), ctx.binding, id(ctx.dataset), ctx.site)
         hit = self._memo.get(key)
         if hit is not None:
             return hit
@@ -65,7 +65,10 @@ class Values:
             out: Set[str] = set()
             for owner, a in ix.attrs(klass, attr):
                 fn = ix.function(f"{owner.qualname}.{a.method}") if a.method != "<class>" else None
-                out |= self.expand(a.atoms, Ctx(fn, klass, dataset=ctx.dataset), depth + 1)
+                # set in __init__ from its parameters: at a known construction site, what that call passed
+                binding = ctx.site[1] if ctx.site and a.method == "__init__" and ctx.site[0] == owner.qualname \
+                    and owner is klass else ()
+                out |= self.expand(a.atoms, Ctx(fn, klass, binding, dataset=ctx.dataset, site=ctx.site), depth + 1)
             if out & set(A.RNG_TAGS):
                 out.add(A.rng_attr(attr))
             return out or {A.OTHER}
@@ -191,6 +194,7 @@ class Values:
         outcomes: Set[str] = set()
         how: List[str] = []
         resolved_option = False
+        deferred: List[str] = []
         for value in sorted(self.expand(atoms, ctx)):  # sorted: the evidence reads the same on every run
             if A.is_integer(value):
                 n = A.integer_value(value)
@@ -213,17 +217,21 @@ class Values:
                     o, h = self.workers(opt, Ctx(), depth + 1)
                     outcomes |= o
                     how.extend(f"{key} default {x}" for x in h)
-            elif A.is_tag(value) and value not in (A.CONST, A.OTHER) or A.is_rng(value):
+            elif A.is_tag(value) and value not in (A.CONST, A.OTHER) or A.is_rng(value) or A.is_site(value):
                 continue
             elif value == A.CONST:
                 continue
-            elif value == A.OTHER and len(atoms) > 0 and any(A.is_lookup(a) for a in atoms):
-                # args.workers where args is a parsed namespace the analysis cannot follow: the option's
-                # defaults decide, the unknown base object adds nothing of its own
-                continue
+            elif value == A.OTHER or A.is_qual(value):
+                deferred.append("unresolved " + A.description(value))
             else:
                 outcomes.add("unknown")
                 how.append("unresolved " + A.description(value))
+        if deferred and not resolved_option:
+            # args.workers where args is a namespace the analysis cannot follow (parse_args(), a config
+            # loaded from sys.argv): when the option is found by name its values decide, and the unknown
+            # base object adds nothing of its own
+            outcomes.add("unknown")
+            how.extend(deferred)
         if not outcomes:
             outcomes.add("unknown")
             how.append("unresolved")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import ast
 from itertools import repeat
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 from .syntax import SourceText, argument_nodes, dotted, string_key
 
@@ -115,24 +115,31 @@ class Collector:
         self.classes: List[Tuple[Scope, ast.ClassDef, int]] = []
         self.lambdas: Dict[int, str] = {}
         self.star_imports: List[str] = []
+        self._guards: Tuple[str, ...] = ()
 
     def walk(self, tree: ast.Module) -> None:
-        stack = [(node, self.root) for node in reversed(tree.body)]
+        # (node, scope, guards): guards are the self-attribute tests that enclose the node (``if self.augment:``),
+        # so a construction site that fixes them (augment=False) can leave the guarded code out
+        stack = [(node, self.root, ()) for node in reversed(tree.body)]
         handlers = _HANDLERS
         leaves = _LEAVES
         while stack:
-            node, scope = stack.pop()
+            node, scope, guards = stack.pop()
             kind = type(node)
             if kind in leaves:  # names and constants are most of a tree
                 continue
             handler = handlers.get(kind)
-            nested = handler(self, node, scope) if handler is not None else None
+            if handler is None:
+                nested = None
+            else:
+                self._guards = guards
+                nested = handler(self, node, scope)
             if nested is None:
                 children = _children(node)
                 if children:
-                    stack.extend(zip(reversed(children), repeat(scope)))
+                    stack.extend(zip(reversed(children), repeat(scope), repeat(guards)))
             else:
-                stack.extend(reversed(nested))
+                stack.extend(item if len(item) == 3 else (*item, guards) for item in reversed(nested))
 
     # -- helpers -------------------------------------------------------------------------------------
     def _pos(self, node) -> Tuple[int, int]:
@@ -261,9 +268,67 @@ class Collector:
         if node.value is not None:
             scope.returns.append(node.value)
 
+    def _if(self, node: ast.If, scope: Scope):
+        guards = self._guards
+        test = _guard(node.test, scope.self_name) if scope.self_name else None
+        body, orelse = live(node.body), live(node.orelse)
+        if test is None:
+            return [(node.test, scope, guards), *((n, scope, guards) for n in body),
+                    *((n, scope, guards) for n in orelse)]
+        negated = test[1:] if test.startswith("!") else "!" + test
+        return [(node.test, scope, guards), *((n, scope, guards + (test,)) for n in body),
+                *((n, scope, guards + (negated,)) for n in orelse)]
+
     def _call(self, node: ast.Call, scope: Scope):
         line, col = self._pos(node)
-        scope.calls.append((node, line, col))
+        scope.calls.append((node, line, col, self._guards))
+        func = node.func
+        if not isinstance(func, ast.Attribute):
+            return
+        if func.attr in _MUTATORS and node.args:
+            # tf.transforms.append(Cutout()), augs.extend([...]): the container may hold what is added
+            value = node.args[-1]
+            root = func.value
+            while isinstance(root, ast.Attribute) and not (isinstance(root.value, ast.Name)
+                                                            and root.value.id == scope.self_name):
+                root = root.value
+            if isinstance(root, ast.Name):
+                self._bind(scope, root.id, value)
+            elif isinstance(root, ast.Attribute):
+                self._bind_target(scope, root, value)
+        elif func.attr == "__init__" and _is_super_call(func.value, scope) and scope.self_name:
+            # super().__init__(root, transform=transform) into a library dataset: the library sets
+            # self.transform, which this class's own __getitem__ then calls
+            for k in node.keywords:
+                if k.arg in _LIBRARY_ATTRIBUTES:
+                    pos = self._pos(k.value)
+                    scope.attr_assigns.append((ast.Name(id=scope.self_name, ctx=ast.Load()), k.arg, k.value, *pos))
+
+
+def _guard(test, self_name: str) -> Optional[str]:
+    """``if self.X:`` and ``if self.X is not None:`` -> "X"; ``if not self.X:`` and ``if self.X is None:`` ->
+    "!X"; other tests are not guards. (Judged by truthiness: None, False and 0 are false.)"""
+    negate = False
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        test, negate = test.operand, True
+    if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], (ast.Is, ast.IsNot)) \
+            and isinstance(test.comparators[0], ast.Constant) and test.comparators[0].value is None:
+        negate = negate != isinstance(test.ops[0], ast.Is)
+        test = test.left
+    if isinstance(test, ast.Attribute) and isinstance(test.value, ast.Name) and test.value.id == self_name:
+        return ("!" if negate else "") + test.attr
+    return None
+
+
+_MUTATORS = frozenset({"append", "extend", "insert", "add", "appendleft"})
+_LIBRARY_ATTRIBUTES = frozenset({"transform", "target_transform", "transforms", "pre_transform"})
+
+
+def _is_super_call(node, scope: Scope) -> bool:
+    """``super()`` or ``super(Cls, self)``, or a base class named directly (``Base.__init__(self, ...)``)."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "super":
+        return True
+    return isinstance(node, (ast.Name, ast.Attribute)) and bool(scope.self_name)
 
 
 # Plain functions, not bound methods: a table of bound methods held by the collector is a reference cycle,
@@ -274,7 +339,7 @@ _HANDLERS = {
     ast.Assign: Collector._assign, ast.AnnAssign: Collector._ann_assign, ast.AugAssign: Collector._aug_assign,
     ast.NamedExpr: Collector._aug_assign, ast.For: Collector._for, ast.AsyncFor: Collector._for,
     ast.comprehension: Collector._for, ast.withitem: Collector._with_item, ast.Return: Collector._return,
-    ast.Call: Collector._call,
+    ast.Call: Collector._call, ast.If: Collector._if,
 }
 
 

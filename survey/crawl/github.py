@@ -9,19 +9,23 @@ from __future__ import annotations
 import csv
 import itertools
 import logging
+import os
 import shutil
 import tempfile
+import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Callable, List, Optional, Tuple
+from urllib.parse import quote
 
 import requests
 from github import Auth, Github
-from github.GithubRetry import GithubRetry
 from requests.adapters import HTTPAdapter
 
+from .bounds import CappedRetry, WaitTooLong, scrub, shown, valid_full_name, valid_ref
+from .download import DOWNLOAD_SECONDS, MAX_REDIRECTS, download
 from .snapshot import SnapshotError, extract_snapshot
 from .store import Catalog, RepoMeta
 
@@ -31,7 +35,7 @@ SEARCH_CAP = 1000          # GitHub search answers at most 1000 results per quer
 PER_PAGE = 100
 DOWNLOAD_JOBS = 4          # GitHub asks for few concurrent requests; more trips secondary limits
 DOWNLOAD_TRIES = 3
-GONE = {404: "not found (404)", 451: "unavailable for legal reasons (451)", 409: "empty repository (409)"}
+API_TIMEOUT = 30           # seconds of silence from the API before a request counts as failed
 
 
 @dataclass(frozen=True)
@@ -46,26 +50,32 @@ class CrawlOptions:
     sources: Path = Path("data/repos")
     jobs: int = DOWNLOAD_JOBS
     retry_wait: float = 60.0   # secondary-limit wait when GitHub does not say how long
+    max_wait: float = 3600.0   # longest wait a server may ask for (rate-limit reset, Retry-After)
 
 
-def _retry(opts: CrawlOptions) -> GithubRetry:
-    return GithubRetry(total=8, backoff_factor=0.5, secondary_rate_wait=opts.retry_wait,
+def _retry(opts: CrawlOptions, read: int = 2) -> CappedRetry:
+    # connect and read failures are retried twice, not eight times: an API that refuses connections or
+    # never answers is reported within a minute or two instead of sitting silent
+    return CappedRetry(max_wait=opts.max_wait, total=8, connect=2, read=read, backoff_factor=0.5,
+                       backoff_max=min(120.0, opts.max_wait), secondary_rate_wait=opts.retry_wait,
                        status_forcelist=list(range(500, 600)) + [429])
 
 
 def github_client(opts: CrawlOptions) -> Github:
     auth = Auth.Token(opts.token) if opts.token else None
     return Github(base_url=opts.api_url.rstrip("/"), auth=auth, per_page=PER_PAGE, retry=_retry(opts),
-                  seconds_between_requests=None, timeout=30, user_agent="survey-crawler")
+                  seconds_between_requests=None, timeout=API_TIMEOUT, user_agent="survey-crawler")
 
 
 def http_session(opts: CrawlOptions) -> requests.Session:
     s = requests.Session()
     s.headers["User-Agent"] = "survey-crawler"
     s.headers["Accept"] = "application/vnd.github+json"
+    s.max_redirects = MAX_REDIRECTS
     if opts.token:
         s.headers["Authorization"] = f"Bearer {opts.token}"
-    adapter = HTTPAdapter(max_retries=_retry(opts), pool_maxsize=max(4, opts.jobs))
+    # read failures of a download are retried by fetch(), within the repository's deadline
+    adapter = HTTPAdapter(max_retries=_retry(opts, read=0), pool_maxsize=max(4, opts.jobs))
     s.mount("http://", adapter)
     s.mount("https://", adapter)
     return s
@@ -156,6 +166,11 @@ class Crawler:
             batch = batch[:max(0, room)]
         if not self.opts.include_forks:
             batch = [m for m in batch if not m.fork]
+        bad = [m for m in batch if not valid_full_name(m.full_name)]
+        for m in bad:  # names become paths: one that breaks GitHub's rules is never fetched nor stored
+            log.warning("skipped a repository whose name breaks GitHub's rules: %s", shown(m.full_name))
+            self.progress(f"skipped invalid repository name {shown(m.full_name)}")
+        batch = [m for m in batch if valid_full_name(m.full_name)]
         return self.catalog.add_discovered(batch, self.opts.api_url) if batch else 0
 
     def _split(self, lo: str, hi: str, stars: Tuple[int, int]):
@@ -170,59 +185,63 @@ class Crawler:
 
     # -- download ----------------------------------------------------------------------------------
     def download_all(self) -> Tuple[int, int]:
-        """Downloads every discovered repository; returns (downloaded, failed)."""
+        """Downloads every discovered repository; returns (downloaded, failed).
+
+        Whatever one download raises becomes that repository's ``failed`` row with a reason, and the crawl
+        goes on; only a wait longer than ``max_wait`` (which every later request would hit too) stops it."""
         done = failed = 0
         pending = list(self.catalog.pending("discovered"))
         with ThreadPoolExecutor(max_workers=self.opts.jobs) as pool:
             futures = {pool.submit(self.fetch, r.full_name, r.default_branch): r.full_name for r in pending}
-            for fut in as_completed(futures):
-                name = futures[fut]
-                try:
-                    sha, path = fut.result()
-                except SnapshotError as exc:
-                    self.catalog.mark_failed(name, str(exc))
-                    failed += 1
-                    self.progress(f"failed {name}: {exc}")
-                    continue
-                self.catalog.mark_downloaded(name, sha, path)
-                done += 1
-                self.progress(f"downloaded {name} @ {sha[:12]}")
+            try:
+                for fut in as_completed(futures):
+                    name = futures[fut]
+                    try:
+                        sha, path = fut.result()
+                    except WaitTooLong:
+                        raise
+                    except Exception as exc:  # noqa: BLE001 - one repository's failure is its own row
+                        reason = self.scrub(str(exc) if isinstance(exc, SnapshotError)
+                                            else f"{type(exc).__name__}: {exc}")
+                        self.catalog.mark_failed(name, reason)
+                        failed += 1
+                        self.progress(f"failed {name}: {reason}")
+                        continue
+                    self.catalog.mark_downloaded(name, sha, path)
+                    done += 1
+                    self.progress(f"downloaded {name} @ {sha[:12]}")
+            except WaitTooLong:
+                for fut in futures:
+                    fut.cancel()
+                raise
         return done, failed
 
+    def scrub(self, text: str) -> str:
+        return scrub(text, [self.opts.token])
+
     def fetch(self, full_name: str, ref: str) -> Tuple[str, str]:
-        """Downloads one tarball and extracts what the analysis reads; returns (commit sha, source path)."""
-        url = f"{self.opts.api_url.rstrip('/')}/repos/{full_name}/tarball/{ref}"
+        """Downloads one tarball and extracts what the analysis reads; returns (commit sha, source path).
+
+        Tries again only what another try may cure (a cut connection, a 5xx), within DOWNLOAD_SECONDS."""
+        if not valid_full_name(full_name):
+            raise SnapshotError("the name breaks GitHub's rules for owners and repositories")
+        if not valid_ref(ref):
+            raise SnapshotError(f"the default branch {shown(ref)} is not a valid git ref")
+        url = f"{self.opts.api_url.rstrip('/')}/repos/{full_name}/tarball/{quote(ref)}"
+        deadline = time.monotonic() + DOWNLOAD_SECONDS
         last = ""
         for attempt in range(DOWNLOAD_TRIES):
             with tempfile.TemporaryFile() as tmp:
                 try:
-                    with self.session.get(url, stream=True, timeout=60) as resp:
-                        if resp.status_code in GONE:
-                            raise SnapshotError(GONE[resp.status_code])
-                        if resp.status_code != 200:
-                            raise SnapshotError(f"HTTP {resp.status_code} for the tarball")
-                        expected = resp.headers.get("Content-Length")
-                        got = 0
-                        for chunk in resp.iter_content(chunk_size=1 << 16):
-                            tmp.write(chunk)
-                            got += len(chunk)
-                        if expected is not None and got != int(expected):
-                            raise requests.exceptions.ChunkedEncodingError(f"got {got} of {expected} bytes")
-                except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ConnectionError,
-                        requests.exceptions.Timeout) as exc:
-                    last = f"download interrupted: {type(exc).__name__}"
-                    log.info("%s: %s (try %d of %d)", full_name, last, attempt + 1, DOWNLOAD_TRIES)
-                    continue
-                except requests.exceptions.RetryError:
-                    raise SnapshotError("gave up after repeated server errors or rate limits") from None
-                tmp.seek(0)
-                try:
+                    download(self.session, url, tmp, deadline)
+                    tmp.seek(0)
                     return extract_snapshot(tmp, full_name, self.opts.sources)
                 except SnapshotError as exc:
-                    if not exc.retry:
+                    if not exc.retry or time.monotonic() > deadline:
                         raise
                     last = str(exc)
-        raise SnapshotError(f"{last} after {DOWNLOAD_TRIES} tries")
+                    log.info("%s: %s (try %d of %d)", full_name, last, attempt + 1, DOWNLOAD_TRIES)
+        raise SnapshotError(f"{last} after {DOWNLOAD_TRIES} tries", retry=True)
 
 
 def register_dir(catalog: Catalog, root: Path) -> int:
@@ -253,8 +272,22 @@ def register_dir(catalog: Catalog, root: Path) -> int:
 
 
 def clean_partials(sources: Path) -> None:
-    """Removes extraction folders a killed crawl left behind."""
+    """Removes extraction folders a killed crawl left behind, never those of a crawl still running (two
+    crawls may share ``--sources``): a folder is named after the process that writes it."""
     if not sources.exists():
         return
     for partial in sources.glob("**/.partial-*"):
+        pid = partial.name.split("-")[1]
+        if pid.isdigit() and _alive(int(pid)):
+            continue
         shutil.rmtree(partial, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -6,8 +6,23 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import Optional
 
 from tqdm import tqdm
+
+from .bounds import scrub
+
+
+class _Scrub(logging.Filter):
+    """Log records may quote what a server sent (a reason phrase, a body): the token is taken out."""
+
+    def __init__(self, secrets):
+        super().__init__()
+        self.secrets = secrets
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = scrub(record.getMessage(), self.secrets), ()
+        return True
 
 
 class _WaitHandler(logging.Handler):
@@ -22,8 +37,9 @@ class _WaitHandler(logging.Handler):
 
 
 class Progress:
-    def __init__(self, catalog, stream=None):
+    def __init__(self, catalog, stream=None, token: Optional[str] = None):
         self.catalog = catalog
+        self.scrub = _Scrub([token])
         self.stream = stream or sys.stderr
         self.live = self.stream.isatty()
         self.bar = tqdm(total=0, file=self.stream, unit="repo", dynamic_ncols=True) if self.live else None
@@ -33,9 +49,15 @@ class Progress:
     def __enter__(self):
         self.logger.addHandler(self.handler)
         self.logger.setLevel(logging.INFO)
+        # PyGithub's own handler on "github" prints these records too, unscrubbed
+        self.filtered = [h for h in (*logging.getLogger("github").handlers, self.handler)]
+        for h in self.filtered:
+            h.addFilter(self.scrub)
         return self
 
     def __exit__(self, *exc):
+        for h in self.filtered:
+            h.removeFilter(self.scrub)
         self.logger.removeHandler(self.handler)
         if self.bar is not None:
             self.bar.close()
@@ -53,4 +75,4 @@ class Progress:
                 self.bar.set_postfix_str(message[:80])
             self.bar.refresh()
         else:
-            print(f"survey: {message}", file=self.stream, flush=True)
+            print(scrub(f"survey: {message}", self.scrub.secrets), file=self.stream, flush=True)

@@ -7,13 +7,15 @@ done only after all of its repositories are recorded.
 from __future__ import annotations
 
 import sqlite3
+import subprocess
 from dataclasses import dataclass, fields
 from datetime import datetime, timezone
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterator, List, Optional
 
 from .. import __version__
-from ..analysis.model import RepoVerdict
+from ..analysis.model import Finding, RepoVerdict
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS windows (
@@ -38,9 +40,31 @@ CREATE TABLE IF NOT EXISTS findings (
     rng_call TEXT, rng_kind TEXT, loader TEXT, num_workers TEXT, worker_init_fn TEXT, seed TEXT, fingerprint TEXT
 );
 CREATE INDEX IF NOT EXISTS findings_repo ON findings(repo);
+CREATE TABLE IF NOT EXISTS crawls (
+    started_at TEXT, source TEXT, query TEXT, created_from TEXT, created_to TEXT, min_stars INTEGER,
+    include_forks INTEGER, tool_version TEXT
+);
 """
 
+# The findings table holds every field of a Finding but its message, so a field the analysis gains
+# (vendored, unreachable, ...) becomes a column, added to an older catalog when it is opened.
+_FINDING_COLUMNS = tuple((f.name, "INTEGER" if f.type in ("bool", "int") else "TEXT") for f in fields(Finding)
+                         if f.name != "message")
+ADDED_COLUMNS = {"findings": _FINDING_COLUMNS}
+
 STATUSES = ("discovered", "downloaded", "failed", "classified")
+
+
+@lru_cache(maxsize=1)
+def tool_version() -> str:
+    """The package version, with the git commit when run from a checkout (a report names what classified)."""
+    try:
+        out = subprocess.run(["git", "-C", str(Path(__file__).resolve().parent), "rev-parse", "--short=12", "HEAD"],
+                             capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return __version__
+    sha = out.stdout.strip()
+    return f"{__version__}+g{sha}" if out.returncode == 0 and sha else __version__
 
 
 def now() -> str:
@@ -81,6 +105,18 @@ class Catalog:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        for table, columns in ADDED_COLUMNS.items():
+            have = {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}
+            for name, kind in columns:
+                if name not in have:
+                    try:
+                        self.db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
+                    except sqlite3.OperationalError as exc:  # another process opening it added it first
+                        if "duplicate column" not in str(exc):
+                            raise
 
     def close(self) -> None:
         self.db.close()
@@ -102,6 +138,12 @@ class Catalog:
         self.db.execute(
             "INSERT INTO windows VALUES (?,?,?,?,?,?,?) ON CONFLICT DO UPDATE SET total_count=excluded.total_count,"
             " done_at=excluded.done_at", (query, lo, hi, *stars, total, now()))
+
+    def record_crawl(self, source: str, query: str = "", created=("", ""), min_stars: int = 0,
+                     include_forks: bool = False) -> None:
+        """What this crawl asked for, so a report can state how its corpus was found."""
+        self.db.execute("INSERT INTO crawls VALUES (?,?,?,?,?,?,?,?)", (now(), source, query, created[0], created[1],
+                                                                        min_stars, int(include_forks), tool_version()))
 
     # -- repositories --------------------------------------------------------------------------------
     def add_discovered(self, metas: List[RepoMeta], api_url: str) -> int:
@@ -157,7 +199,7 @@ class Catalog:
             self.db.execute(
                 "INSERT OR REPLACE INTO verdicts VALUES (?,?,?,?,?,?,?,?,?,?)",
                 (v.repo, sha, row["verdict"], row["rng_kind"], row["torch_pin"], row["effective"],
-                 row["findings"], row["errors"], now(), __version__))
+                 row["findings"], row["errors"], now(), tool_version()))
             names = [f.name for f in fields(v.findings[0])] if v.findings else []
             for f in v.findings:
                 values = [getattr(f, n) for n in names if n != "message"]

@@ -10,6 +10,7 @@ stay findings for a person to fix.
 from __future__ import annotations
 
 import difflib
+import sys
 import shutil
 import tempfile
 from dataclasses import dataclass, replace
@@ -66,7 +67,11 @@ def plan(root: Path, findings: Iterable[Finding]) -> List[FileFix]:
         data = (Path(root) / path).read_bytes()
         enc = encoding(data)
         before = data.decode(enc)
-        after, count = fix_source(before, lines)
+        try:
+            after, count = fix_source(before, lines)
+        except (RecursionError, MemoryError):  # libcst recurses per nesting level; the walk of check does not
+            print(f"survey: {path}: not fixed: nested too deeply for the rewrite; fix it by hand", file=sys.stderr)
+            continue
         if count:
             fixes.append(FileFix(path, before, after, count, enc))
     return fixes
@@ -81,6 +86,8 @@ def plan_all(root: Path, findings_of: Callable[[Path], List[Finding]], rounds: i
         work = Path(tmp)
         originals: Dict[str, FileFix] = {}  # each file's first fix: its text before any
         for path in iter_python_files(root):
+            if not path.is_file():  # a FIFO or a device named *.py: copying it would block or never end
+                continue
             rel = path.relative_to(root).as_posix()
             (work / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, work / rel)

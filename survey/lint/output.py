@@ -1,11 +1,18 @@
-"""The linter's writers: flake8-style text and SARIF 2.1.0 (JSON is the verdict's own, ``analysis.serialize``)."""
+"""The linter's writers for people and CI logs: ``full`` (alias ``text``), ``concise`` and ``github``
+(workflow annotations). SARIF is in ``sarif.py``; JSON, GitLab Code Quality and JUnit in ``reports.py``.
+
+Writers take the run's diagnostics (``run.Diagnostic``: a finding, its display filename, its level), already
+sorted by path and line.
+"""
 from __future__ import annotations
 
 from typing import IO, List
 
-from .. import __version__
 from ..analysis.model import Finding, RepoVerdict
-from ..analysis.rules import BUG_VERDICTS, RULES
+from ..analysis.rules import BUG_VERDICTS
+
+_BOLD, _RED, _CYAN, _YELLOW, _RESET = "\033[1m", "\033[31m", "\033[36m", "\033[33m", "\033[0m"
+
 
 def lint_findings(v: RepoVerdict) -> List[Finding]:
     """What the linter reports: bugs only, one line per place."""
@@ -17,54 +24,63 @@ def lint_findings(v: RepoVerdict) -> List[Finding]:
     return out
 
 
-def text_line(f: Finding) -> str:
-    detail = f" [dataset {f.dataset}; loader {f.loader.split(': ', 1)[0]}, num_workers {f.num_workers}]" \
+def _detail(f: Finding) -> str:
+    return f" [dataset {f.dataset}; loader {f.loader.split(': ', 1)[0]}, num_workers {f.num_workers}]" \
         if f.loader else ""
-    return f"{f.path}:{f.line}:{f.col}: {f.code} {f.message}{detail}"
 
 
-def write_text(findings: List[Finding], errors, out: IO[str]) -> None:
-    for f in findings:
-        out.write(text_line(f) + "\n")
-    for e in errors:
-        out.write(f"{e.path}:{e.line}:1: SRV901 {e.reason}\n")
+def _note(d) -> str:
+    return f" (note: does not show with the target {d.target.describe()})" if d.level == "note" else ""
 
 
-def sarif(findings: List[Finding], errors) -> dict:
-    used = sorted({f.code for f in findings} | ({"SRV901"} if errors else set()))
-    rules = [{
-        "id": code,
-        "name": RULES[code].title.replace(" ", "-"),
-        "shortDescription": {"text": RULES[code].title},
-        "fullDescription": {"text": RULES[code].message},
-        "defaultConfiguration": {"level": "note" if code == "SRV901" else "warning"},
-    } for code in used]
-    index = {code: i for i, code in enumerate(used)}
-    results = []
-    for f in findings:
-        results.append({
-            "ruleId": f.code, "ruleIndex": index[f.code], "level": "warning",
-            "message": {"text": f"{f.message} Dataset: {f.dataset}. Draw: {f.rng_call}. Loader: {f.loader}."},
-            "locations": [{"physicalLocation": {
-                "artifactLocation": {"uri": f.path, "uriBaseId": "%SRCROOT%"},
-                "region": {"startLine": f.line, "startColumn": f.col},
-            }}],
-            "partialFingerprints": {"survey/v1": f"{f.code}:{f.path}:{f.dataset}:{f.rng_call.split(': ', 1)[-1]}"},
-        })
-    for e in errors:
-        results.append({
-            "ruleId": "SRV901", "ruleIndex": index["SRV901"], "level": "note",
-            "message": {"text": e.reason},
-            "locations": [{"physicalLocation": {
-                "artifactLocation": {"uri": e.path, "uriBaseId": "%SRCROOT%"},
-                "region": {"startLine": e.line, "startColumn": 1},
-            }}],
-        })
-    return {
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {"name": "survey", "version": __version__, "rules": rules}},
-            "results": results,
-        }],
-    }
+def _head(d, colour: bool) -> str:
+    f = d.finding
+    if not colour:
+        return f"{d.filename}:{f.line}:{f.col}: {f.code}"
+    tint = _RED if d.level == "error" else _YELLOW
+    return f"{_BOLD}{d.filename}{_RESET}{_CYAN}:{_RESET}{f.line}{_CYAN}:{_RESET}{f.col}{_CYAN}:{_RESET} " \
+           f"{_BOLD}{tint}{f.code}{_RESET}"
+
+
+def full_line(d, colour: bool = False) -> str:
+    """``path:line:col: CODE message [evidence]``, the message whole (problem, then fix)."""
+    return f"{_head(d, colour)} {d.finding.message}{_detail(d.finding)}{_note(d)}"
+
+
+def concise_line(d, colour: bool = False) -> str:
+    """``path:line:col: CODE problem``: the message's first sentence only."""
+    first = d.finding.message.split(". ", 1)[0].rstrip(".")
+    return f"{_head(d, colour)} {first}{' (note)' if d.level == 'note' else ''}"
+
+
+def write_full(diagnostics, out: IO[str], colour: bool = False) -> None:
+    for d in diagnostics:
+        out.write(full_line(d, colour) + "\n")
+
+
+def write_concise(diagnostics, out: IO[str], colour: bool = False) -> None:
+    for d in diagnostics:
+        out.write(concise_line(d, colour) + "\n")
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def github_line(d) -> str:
+    """A GitHub workflow command: ``::error file=...,line=...,col=...,title=...::message``. Notes are
+    ``::notice`` and SRV901 ``::warning``, so only real failures show as errors on the pull request."""
+    f = d.finding
+    command = {"error": "error", "note": "notice"}.get(d.level, "warning")
+    props = ",".join(f"{k}={_escape_property(str(v))}" for k, v in (
+        ("file", d.filename), ("line", f.line), ("col", f.col), ("title", f"survey {f.code}")))
+    return f"::{command} {props}::{_escape_data(f.code + ' ' + f.message + _detail(f) + _note(d))}"
+
+
+def write_github(diagnostics, out: IO[str]) -> None:
+    for d in diagnostics:
+        out.write(github_line(d) + "\n")

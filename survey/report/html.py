@@ -1,171 +1,211 @@
-"""The report as one self-contained HTML file: inline CSS, charts as inline SVG, no script, no network.
-
-Everything that comes from a crawled repository (names, paths, code) is HTML-escaped here, in one place.
+"""The report as one self-contained HTML page (inline CSS, charts as inline SVG, no script, no network),
+rendered from a Jinja2 template with autoescaping: every string from a crawled repository (names, paths,
+code) is escaped by the template engine, and only our own SVG is marked safe.
 """
 from __future__ import annotations
 
-import io
 import math
-from html import escape
-from typing import List
+from dataclasses import dataclass
+from typing import Dict, List
 
-import matplotlib
+import pandas as pd
+from jinja2 import Environment, PackageLoader
+from markupsafe import Markup
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
+from . import charts
+from .catalog import code_url
+from .study import DIFFERENCES, STUDY, comparison_rows, comparison_sentence
+from .tables import BUG, GOOD_RECIPES, MIN_N, UNKNOWN
 
-plt.rcParams.update({"svg.fonttype": "path", "font.size": 9, "axes.spines.top": False, "axes.spines.right": False})
+AFFECTED_ROWS = 200   # repositories listed on the page; repos.csv and findings.csv hold them all
+EVIDENCE_ROWS = 2     # findings shown per repository
 
-CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:2rem auto;max-width:1100px;
-color:#1d2430;padding:0 1rem}h1{font-size:1.6rem}h2{font-size:1.2rem;margin-top:2.2rem;border-bottom:1px solid #dde}
-.headline{font-size:1.15rem;background:#f3f6fb;border-left:4px solid #c0392b;padding:.8rem 1rem}
-table{border-collapse:collapse;font-size:.85rem;margin:.6rem 0}td,th{border:1px solid #dde;padding:.25rem .5rem;
-text-align:left;vertical-align:top}th{background:#f3f6fb}figure{margin:.6rem 0}figure svg{max-width:100%;height:auto}
-code{font-size:.8rem;background:#f6f6f6;padding:0 .2rem}.note{color:#555;font-size:.85rem}
-"""
-RED, GREY, BLUE = "#c0392b", "#95a5a6", "#2c6fbb"
-
-
-def _svg(fig) -> str:
-    buf = io.StringIO()
-    fig.savefig(buf, format="svg", bbox_inches="tight")
-    plt.close(fig)
-    text = buf.getvalue()
-    return text[text.index("<svg"):]
+VERDICTS = [
+    ("affected", "a Dataset's per-sample path draws NumPy randomness, a loader with num_workers that can be > 0 "
+                 "loads it, and nothing reseeds that RNG per worker"),
+    ("flawed-seed", "a reseed exists but does not help: a constant, worker_id-based (repeats every epoch), "
+                    "get_state()[1][0], the sample index, or it seeds another RNG than the one drawn"),
+    ("seeded", "every such loader reseeds the RNG the dataset uses from a per-worker, per-epoch source, or the RNG "
+               "is created inside the worker"),
+    ("single-process", "NumPy randomness on a per-sample path, but no loader of it has worker processes"),
+    ("clean", "custom Datasets, but no NumPy draw on their per-sample paths"),
+    ("no-dataset", "no custom torch Dataset"),
+]
 
 
-def _pct(x) -> str:
-    return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:.1f}%"
+@dataclass(frozen=True)
+class Col:
+    key: str
+    label: str
+    fmt: str = "text"   # text | int | pct | ci (the interval from ci_low and ci_high)
+
+    @property
+    def numeric(self) -> bool:
+        return self.fmt != "text"
 
 
-def funnel_chart(funnel: pd.DataFrame) -> str:
-    fig, ax = plt.subplots(figsize=(8, 2.6))
-    labels = list(funnel["step"])[::-1]
-    values = list(funnel["repositories"])[::-1]
-    colors = [RED] + [BLUE] * (len(values) - 1)
-    ax.barh(labels, values, color=colors)
-    for y, v in enumerate(values):
-        ax.text(v, y, f" {v}", va="center")
-    ax.set_xlabel("repositories")
-    return _svg(fig)
+def _missing(x) -> bool:
+    return x is None or x is pd.NA or (isinstance(x, float) and math.isnan(x))
 
 
-def share_chart(table: pd.DataFrame, key: str, title: str, markers: bool = False) -> str:
-    fig, ax = plt.subplots(figsize=(8, 2.8))
-    if table.empty:
-        ax.text(0.5, 0.5, "no repositories with NumPy draws under workers", ha="center", transform=ax.transAxes)
-        ax.set_axis_off()
-        return _svg(fig)
-    x = list(range(len(table)))
-    share = table["share"].astype(float) * 100
-    lo = (table["share"] - table["ci_low"]).astype(float) * 100
-    hi = (table["ci_high"] - table["share"]).astype(float) * 100
-    ax.bar(x, share, color=BLUE, alpha=.85, label="affected")
-    still = table["still_affected_today"] / table["with_workers"] * 100
-    ax.plot(x, still, "o", color=RED, label="still affected with today's torch")
-    ax.errorbar(x, share, yerr=[lo, hi], fmt="none", ecolor="#333", capsize=3, lw=1)
-    ax.set_xticks(x, [str(v) for v in table[key]], rotation=45 if len(x) > 8 else 0, ha="right" if len(x) > 8 else "center")
-    ax.set_ylim(0, 105)
-    ax.set_ylabel("% of repositories")
-    ax.set_title(title, loc="left")
-    if markers:
-        keys = [str(v) for v in table[key]]
-        for label, mark in (("study (Apr 2021)", "2021Q2"), ("PyTorch 1.9 (Jun 2021)", "2021Q2")):
-            if mark in keys:
-                i = keys.index(mark)
-                ax.axvline(i, color=RED if "study" in label else "#555", ls="--", lw=1)
-    ax.legend(loc="lower left", fontsize=8, frameon=False)
-    return _svg(fig)
+def pct(x) -> str:
+    return "–" if _missing(x) else f"{100 * x:.1f}%"
 
 
-def count_chart(table: pd.DataFrame, key: str, value: str, title: str) -> str:
-    fig, ax = plt.subplots(figsize=(8, 2.4))
-    if table.empty:
-        ax.text(0.5, 0.5, "none", ha="center", transform=ax.transAxes)
-        ax.set_axis_off()
-        return _svg(fig)
-    ax.barh([str(v) for v in table[key]][::-1], list(table[value])[::-1], color=BLUE)
-    ax.set_title(title, loc="left")
-    ax.set_xlabel("repositories")
-    return _svg(fig)
+def num(x) -> str:
+    return "–" if _missing(x) else f"{int(x):,}"
 
 
-def table_html(df: pd.DataFrame, pct=("share", "ci_low", "ci_high", "share_of_scanned", "share_of_previous")) -> str:
-    shown = df.copy()
-    for col in pct:
-        if col in shown:
-            shown[col] = shown[col].map(_pct)
-    return shown.to_html(index=False, escape=True, border=0, na_rep="–")
+def cells(df: pd.DataFrame, cols: List[Col]) -> List[List[str]]:
+    rows = []
+    for r in df.to_dict("records"):
+        row = []
+        for c in cols:
+            if c.fmt == "ci":
+                row.append("–" if _missing(r["ci_low"]) else f"{pct(r['ci_low'])}–{pct(r['ci_high'])}")
+            elif c.fmt == "pct":
+                row.append(pct(r[c.key]))
+            elif c.fmt == "int":
+                row.append(num(r[c.key]))
+            else:
+                row.append("–" if _missing(r[c.key]) else str(r[c.key]))
+        rows.append(row)
+    return rows
 
 
-AFFECTED_ROWS = 500  # the page lists the most-starred; findings.csv has them all
+SHARE_COLS = [Col("with_workers", "n (draws under workers)", "int"), Col("affected", "affected", "int"),
+              Col("share", "share affected", "pct"), Col("ci", "95% CI", "ci"),
+              Col("effective_yes", "shows with pinned torch", "int"),
+              Col("effective_unknown", "torch not pinned", "int"), Col("effective_no", "pins ≥ 1.9 only", "int")]
+TABLES = {
+    "funnel": [Col("step", "step"), Col("repositories", "repositories", "int"),
+               Col("share_of_classified", "of classified", "pct"), Col("share_of_previous", "of previous step", "pct")],
+    "collapsed": [Col("population", "population"), Col("classified", "classified", "int")] + SHARE_COLS[:4],
+    "by_year": [Col("created_year", "created")] + SHARE_COLS,
+    "by_quarter": [Col("created_quarter", "created")] + SHARE_COLS,
+    "by_stars": [Col("stars", "stars")] + SHARE_COLS,
+    "by_rng_kind": [Col("rng_kind", "RNG")] + SHARE_COLS,
+    "by_torch_pin": [Col("torch_pin", "torch pins admit")] + SHARE_COLS,
+    "by_recipe": [Col("recipe", "recipe"), Col("repositories", "repositories", "int"),
+                  Col("share", "of draws under workers", "pct")],
+    "effective": [Col("effective", "bug shows with the pinned torch"), Col("repositories", "repositories", "int")],
+}
 
 
-def _evidence(x) -> str:
-    seed = f'; seed <code>{escape(x.seed)}</code>' if x.seed else ""
-    return (f'<a href="{escape(x.url)}">{escape(x.path)}:{int(x.line)}</a> {escape(x.code)} '
-            f'<code>{escape(x.rng_call.split(": ", 1)[-1])}</code> in {escape(x.dataset)}; '
-            f'num_workers {escape(x.num_workers)}{seed}')
+def _workers_phrase(evidence: str) -> str:
+    parts = []
+    for item in [i for i in evidence.split(", ") if i]:
+        key, sep, value = item.partition(" default ")
+        if sep:
+            parts.append(f"{value} (default of {key})")
+        elif item.startswith("unresolved"):
+            parts.append(f"unresolved ({item[len('unresolved '):] or 'unknown'})")
+        else:
+            parts.append("the CPU count" if item == "CPU count" else item)
+    return " or ".join(parts) if parts else "unknown"
 
 
-def affected_table(report) -> str:
-    bug = report.repos[report.repos["verdict"].isin(("affected", "flawed-seed"))]
-    total = len(bug)
-    bug = bug.sort_values(["stars", "repo"], ascending=[False, True]).head(AFFECTED_ROWS)
+def _evidence(report, f) -> dict:
+    def loc(path, line):
+        return {"text": f"{path}:{line}" if path else "", "url": code_url(report.base_url, f["repo"], f["commit"],
+                                                                           path, line if not _missing(line) else 0)}
+    return {"recipe": f["recipe"], "code": f["code"], "draw": f["draw_code"], "dataset": f["dataset"],
+            "draw_at": loc(f["draw_path"], f["draw_line"]), "loader_at": loc(f["loader_path"], f["loader_line"]),
+            "workers": _workers_phrase(f["num_workers_evidence"]), "seed": f["seed_code"],
+            "seed_at": loc(f["seed_path"], f["seed_line"]), "init": f["worker_init_fn"]}
+
+
+def affected_groups(report):
+    """Affected repositories grouped by copy group, groups ordered by their most-starred member then name,
+    members by stars then name; capped at AFFECTED_ROWS repositories."""
+    bug = report.repos[report.repos["verdict"].isin(BUG)].assign(_stars=lambda d: d["stars"].fillna(-1))
+    top = bug.groupby("copy_group")["_stars"].transform("max")
+    bug = bug.assign(_top=top).sort_values(["_top", "copy_group", "_stars", "repo"],
+                                           ascending=[False, True, False, True])
+    shown = bug.head(AFFECTED_ROWS)
     f = report.findings
-    f = f[f["repo"].isin(set(bug["repo"]))]
-    f = f.merge(bug[["repo", "verdict"]], on=["repo", "verdict"])
-    evidence = {repo: "<br>".join(_evidence(x) for x in part.head(3).itertuples())
-                for repo, part in f.groupby("repo", sort=False)}
-    rows: List[str] = []
-    for r in bug.itertuples():
-        rows.append(f"<tr><td>{escape(r.repo)}</td><td>{escape(r.verdict)}</td><td>{escape(r.rng_kind)}</td>"
-                    f"<td>{escape(r.effective)}</td><td>{int(r.stars)}</td><td>{evidence.get(r.repo, '')}</td></tr>")
-    if total > len(bug):
-        rows.append(f"<tr><td colspan='6'>… and {total - len(bug)} more in findings.csv</td></tr>")
-    head = "<tr><th>repository</th><th>verdict</th><th>RNG</th><th>still affected today</th><th>stars</th>" \
-           "<th>evidence (first findings)</th></tr>"
-    return f"<table id='affected'>{head}{''.join(rows)}</table>"
+    f = f[f["repo"].isin(set(shown["repo"]))].merge(shown[["repo", "verdict"]], on=["repo", "verdict"])
+    # two draws of one Dataset under one loader are one problem: a phrase each would repeat itself
+    f = f.drop_duplicates(["repo", "code", "dataset", "loader_path", "loader_line", "seed_code"])
+    evidence: Dict[str, list] = {}
+    for x in f.to_dict("records"):
+        if len(evidence.setdefault(x["repo"], [])) < EVIDENCE_ROWS:
+            evidence[x["repo"]].append(_evidence(report, x))
+    by_group: Dict[str, list] = {}
+    for r in shown.to_dict("records"):
+        by_group.setdefault(r["copy_group"], []).append(r)
+    groups = []
+    for group, part in by_group.items():
+        members = [{"repo": r["repo"], "verdict": r["verdict"], "rng_kind": r["rng_kind"], "effective": r["effective"],
+                    "stars": num(r["stars"]), "fork": bool(r["fork"]) if not _missing(r["fork"]) else False,
+                    "url": f"{report.base_url}/{r['repo']}" if code_url(report.base_url, r["repo"], r["commit"],
+                                                                          "x", 0) else "",
+                    "evidence": evidence.get(r["repo"], [])} for r in part]
+        groups.append({"name": group, "copies": int(part[0]["copies"]), "members": members})
+    return groups, len(bug), len(shown)
+
+
+def methods(report) -> dict:
+    p, r = report.provenance, report.repos
+    crawls, runs = [], {}
+    for c in p.crawls:  # a resumed crawl records its run again: one line per corpus definition
+        key = tuple(c[k] for k in ("source", "query", "created_from", "created_to", "min_stars", "include_forks"))
+        runs.setdefault(key, []).append(c)
+    for same in runs.values():
+        c = same[0]
+        again = f" (run {len(same)} times, last {same[-1]['started_at'][:10]})" if len(same) > 1 else ""
+        if str(c["source"]).startswith("folder "):
+            crawls.append(f"local checkouts registered from {c['source'][7:]} on {c['started_at'][:10]}{again}")
+        else:
+            forks = "forks included" if c["include_forks"] else "forks left out"
+            stars = f", at least {c['min_stars']} stars" if c["min_stars"] else ""
+            crawls.append(f"GitHub search at {c['source']} for “{(c['query'] + ' ').lstrip()}language:Python”, "
+                          f"created {c['created_from']}..{c['created_to']}{stars}, {forks}; started "
+                          f"{c['started_at'][:10]}{again} (survey {c['tool_version']})")
+    known = {"stars": int(r["stars"].notna().sum()), "created": int(r["created_at"].notna().sum()),
+             "fork": int(r["fork"].notna().sum())}
+    counts = [("discovered (in the catalog)", p.discovered), ("downloaded", p.downloaded),
+              ("failed to download", p.statuses.get("failed", 0)), ("classified", len(r)),
+              ("classified with files that could not be analysed", p.with_errors)]
+    return {"crawls": crawls, "windows": p.windows, "dates": p.dates, "counts": counts, "failures": p.failures,
+            "versions": p.tool_versions, "known": known, "verdicts": VERDICTS, "n": len(r)}
+
+
+# Bidirectional controls in a name or path would reorder what a reader sees ("Trojan Source"): shown as escapes.
+_BIDI = {c: f"\\u{c:04x}" for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F, 0x061C)}
+
+
+def _no_bidi(value):
+    if isinstance(value, Markup):  # our own SVG and markup, built from escaped parts
+        return value
+    return value.translate(_BIDI) if isinstance(value, str) else value
+
+
+def _env() -> Environment:
+    env = Environment(loader=PackageLoader("survey.report", "templates"), autoescape=True, trim_blocks=True,
+                      lstrip_blocks=True, finalize=_no_bidi)
+    env.filters.update(pct=pct, num=num)
+    return env
 
 
 def render(report) -> str:
-    h = report.headline
     t = report.tables
-    head = (f"<p class='headline' id='headline'>Of <b>{h['with_workers']}</b> repositories that define a custom "
-            f"Dataset, draw NumPy randomness on its per-sample path and load it with worker processes, "
-            f"<b>{h['affected']}</b> (<b>{_pct(h['share'])}</b>, 95% CI {_pct(h['ci_low'])}–{_pct(h['ci_high'])}) "
-            f"repeat the same random numbers across workers or epochs; <b>{h['still_affected_today']}</b> still do "
-            f"with today's torch. {h['scanned']} repositories scanned.</p>")
-    parts = [
-        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
-        "<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; style-src 'unsafe-inline'; "
-        "img-src data:\">",
-        f"<title>survey: NumPy randomness in DataLoader workers</title><style>{CSS}</style></head><body>",
-        "<h1>Identical NumPy random numbers in PyTorch DataLoader workers</h1>", head,
-        "<h2>The funnel</h2>", f"<figure id='funnel-chart'>{funnel_chart(t['funnel'])}</figure>",
-        table_html(t["funnel"]),
-        "<h2>Copies counted once</h2><p class='note'>Forks and Datasets whose per-sample code is identical in several "
-        "repositories (copied from a tutorial, say) inflate a prevalence figure; here they count once.</p>",
-        table_html(t["collapsed"]),
-        "<h2>Over time</h2><p class='note'>Dashed line: 2021Q2, when the study was published (April 2021) "
-        "and PyTorch 1.9 began reseeding NumPy's global RNG in each worker (June 2021).</p>",
-        f"<figure id='quarter-chart'>{share_chart(t['by_quarter'], 'created_quarter', 'affected share by creation quarter', True)}</figure>",
-        table_html(t["by_year"]),
-        "<h2>By popularity</h2>",
-        f"<figure id='stars-chart'>{share_chart(t['by_stars'], 'stars', 'affected share by stars')}</figure>",
-        "<h2>Global RNG or RNG objects</h2>",
-        f"<figure id='kind-chart'>{share_chart(t['by_rng_kind'], 'rng_kind', 'affected share by RNG kind')}</figure>",
-        "<h2>By torch pin</h2><p class='note'>PyTorch 1.9 reseeds NumPy's global RNG in each worker; "
-        "RNG objects and flawed reseeds stay affected on every version.</p>",
-        f"<figure id='pin-chart'>{share_chart(t['by_torch_pin'], 'torch_pin', 'affected share by torch pin')}</figure>",
-        "<h2>Reseeding recipes</h2>",
-        f"<figure id='recipe-chart'>{count_chart(t['by_recipe'], 'recipe', 'repositories', 'how repositories reseed')}</figure>",
-        table_html(t["by_recipe"]),
-        "<h2>Still affected with today's torch</h2>", table_html(t["effective"]),
-        "<h2>Affected repositories</h2>", affected_table(report),
-        "<p class='note'>Generated by survey from a local catalog. Links point at the analysed commit.</p>",
-        "</body></html>",
-    ]
-    return "\n".join(parts)
+    tables = {name: {"cols": cols, "rows": cells(t[name], cols)} for name, cols in TABLES.items()}
+    known_dates = report.repos["created_at"].notna()
+    known_stars = report.repos["stars"].notna()
+    svg = {
+        "funnel": charts.funnel_chart(t["funnel"]),
+        "time": charts.time_chart(t["by_quarter"], t["by_year"]) if known_dates.any() else None,
+        "stars": charts.share_chart(t["by_stars"], "stars", "affected share by stars") if known_stars.any() else None,
+        "kind": charts.share_chart(t["by_rng_kind"], "rng_kind", "affected share by RNG kind"),
+        "pin": charts.share_chart(t["by_torch_pin"], "torch_pin", "affected share by what the torch pins admit"),
+        "recipe": charts.recipe_chart(t["by_recipe"]),
+    }
+    groups, total, shown = affected_groups(report)
+    return _env().get_template("report.html.j2").render(
+        h=report.headline, tables=tables, svg={k: Markup(v) if v else None for k, v in svg.items()},
+        comparison=comparison_rows(report.headline), sentence=comparison_sentence(report.headline),
+        differences=DIFFERENCES, study=STUDY, methods=methods(report), groups=groups, total=total, shown=shown,
+        min_n=MIN_N, unknown=UNKNOWN, good=GOOD_RECIPES,
+        unknown_dates=int((~known_dates).sum()), unknown_stars=int((~known_stars).sum()),
+        unknown_forks=int(report.repos["fork"].isna().sum()))

@@ -1,4 +1,4 @@
-"""Survey reports: pandas tables from the catalog, written as CSV and as one self-contained HTML page.
+"""Survey reports: pandas tables from the catalog, written as tidy CSVs and as one self-contained HTML page.
 
 The headline follows the 2021 study's question: of the repositories that define a custom Dataset, draw
 NumPy randomness on its per-sample path and load it with worker processes, what share has the bug
@@ -7,7 +7,7 @@ NumPy randomness on its per-sample path and load it with worker processes, what 
 from __future__ import annotations
 
 import math
-import sqlite3
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Tuple
@@ -15,18 +15,24 @@ from typing import Dict, Tuple
 import pandas as pd
 
 from ..analysis.pins import admits
+from .catalog import Provenance, code_urls, load, web_base
 
 BUG = ("affected", "flawed-seed")
 WITH_WORKERS = ("affected", "flawed-seed", "seeded")
 DRAWS = WITH_WORKERS + ("single-process",)
 DATASET = DRAWS + ("clean",)
+# worst first: a repository's recipe is the worst one among its loaders
 RECIPES = {
     "SRV101": "no reseed", "SRV102": "no reseed", "SRV201": "constant seed", "SRV202": "worker_id seed",
     "SRV203": "get_state()[1][0] seed", "SRV204": "reseeds random/torch only", "SRV205": "reseeds global, draws object",
     "SRV206": "seeded by sample index", "SRV301": "per-worker, per-epoch reseed",
 }
+GOOD_RECIPES = ("per-worker, per-epoch reseed",)
 STAR_BINS = [-1, 0, 9, 99, 999, float("inf")]
 STAR_LABELS = ["0", "1-9", "10-99", "100-999", "1000+"]
+UNKNOWN = "unknown"
+LOCATION = re.compile(r"(?P<path>[^\n]+?):(?P<line>\d+): (?P<code>.*)", re.S)
+MIN_N = 10  # groups with fewer repositories are greyed in the charts: their interval spans most of the axis
 
 
 def wilson(k: int, n: int, z: float = 1.96) -> Tuple[float, float, float]:
@@ -38,31 +44,6 @@ def wilson(k: int, n: int, z: float = 1.96) -> Tuple[float, float, float]:
     centre = (p + z * z / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
     return (p, max(0.0, centre - half), min(1.0, centre + half))
-
-
-def load(db: Path) -> Tuple[pd.DataFrame, pd.DataFrame]:
-    """Classified repositories (one row each) and their findings."""
-    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    try:
-        repos = pd.read_sql_query(
-            "SELECT r.full_name AS repo, v.commit_sha AS \"commit\", v.verdict, v.rng_kind, v.effective, v.torch_pin,"
-            " r.stars, r.forks, r.created_at, r.fork, r.license, v.findings, v.errors"
-            " FROM repos r JOIN verdicts v ON v.repo = r.full_name ORDER BY r.full_name", con)
-        findings = pd.read_sql_query(
-            "SELECT f.*, v.commit_sha AS \"commit\" FROM findings f JOIN verdicts v ON v.repo = f.repo"
-            " ORDER BY f.repo, f.path, f.line", con)
-    finally:
-        con.close()
-    repos["stars"] = repos["stars"].fillna(0).astype(int)
-    repos["fork"] = repos["fork"].fillna(0).astype(bool)
-    repos["created_at"] = pd.to_datetime(repos["created_at"], errors="coerce", utc=True)
-    repos = repos.fillna({"rng_kind": "", "torch_pin": "", "license": ""})
-    findings = findings.fillna("")
-    return repos, findings
-
-
-def github_url(repo: str, commit: str, path: str, line: int) -> str:
-    return f"https://github.com/{repo}/blob/{commit}/{path}#L{int(line)}"
 
 
 def pin_era(pin: str) -> str:
@@ -81,69 +62,154 @@ def pin_era(pin: str) -> str:
 def funnel(repos: pd.DataFrame) -> pd.DataFrame:
     v = repos["verdict"]
     steps = [
-        ("repositories scanned", len(repos)),
+        ("repositories classified", len(repos)),
         ("define a custom Dataset", int(v.isin(DATASET).sum())),
         ("draw NumPy randomness on a per-sample path", int(v.isin(DRAWS).sum())),
         ("load it with workers > 0", int(v.isin(WITH_WORKERS).sum())),
         ("affected (no or flawed reseed)", int(v.isin(BUG).sum())),
     ]
     df = pd.DataFrame(steps, columns=["step", "repositories"])
-    df["share_of_scanned"] = df["repositories"] / max(len(repos), 1)
+    df["share_of_classified"] = df["repositories"] / max(len(repos), 1)
     df["share_of_previous"] = df["repositories"] / df["repositories"].shift(1).replace(0, math.nan)
     return df
 
 
-def share_by(repos: pd.DataFrame, key: pd.Series, name: str) -> pd.DataFrame:
-    """Per group: repositories with NumPy draws under workers, how many have the bug, share and 95% CI."""
+def _counts(part: pd.DataFrame) -> Dict[str, float]:
+    n, k = len(part), int(part["verdict"].isin(BUG).sum())
+    p, lo, hi = wilson(k, n)
+    eff = part.loc[part["verdict"].isin(BUG), "effective"]
+    return {"with_workers": n, "affected": k, "share": p, "ci_low": lo, "ci_high": hi,
+            "effective_yes": int((eff == "yes").sum()), "effective_unknown": int((eff == "unknown").sum()),
+            "effective_no": int((eff == "no").sum())}
+
+
+SHARE_COLUMNS = ["with_workers", "affected", "share", "ci_low", "ci_high", "effective_yes", "effective_unknown",
+                 "effective_no"]
+
+
+def share_by(repos: pd.DataFrame, key: pd.Series, name: str, order=None) -> pd.DataFrame:
+    """Per group: repositories with NumPy draws under workers, how many have the bug, share and 95% CI, and
+    how many of those show the bug with their pinned torch. ``order`` lists groups to keep even when empty."""
     base = repos[repos["verdict"].isin(WITH_WORKERS)]
-    groups = key.loc[base.index]
-    rows = []
-    for group, part in base.groupby(groups, sort=True, observed=True):
-        n, k = len(part), int(part["verdict"].isin(BUG).sum())
-        p, lo, hi = wilson(k, n)
-        still = int((part["effective"] == "yes").sum())
-        rows.append({name: group, "with_workers": n, "affected": k, "share": p, "ci_low": lo, "ci_high": hi,
-                     "still_affected_today": still})
-    return pd.DataFrame(rows, columns=[name, "with_workers", "affected", "share", "ci_low", "ci_high",
-                                       "still_affected_today"])
+    groups = key.loc[base.index].astype(str)
+    found = {g: _counts(part) for g, part in base.groupby(groups, sort=True)}
+    keys = list(order) if order is not None else sorted(found)
+    keys += [g for g in sorted(found) if g not in keys]  # "unknown" and the like, after the ordered groups
+    rows = [{name: g, **found.get(g, _counts(base.iloc[:0]))} for g in keys]
+    return pd.DataFrame(rows, columns=[name] + SHARE_COLUMNS)
 
 
 def headline(repos: pd.DataFrame) -> Dict[str, float]:
     base = repos[repos["verdict"].isin(WITH_WORKERS)]
-    k = int(base["verdict"].isin(BUG).sum())
-    p, lo, hi = wilson(k, len(base))
-    return {"scanned": len(repos), "with_workers": len(base), "affected": k, "share": p, "ci_low": lo, "ci_high": hi,
-            "still_affected_today": int((base["effective"] == "yes").sum())}
+    return {"classified": len(repos), **_counts(base)}
 
 
-def collapsed(repos: pd.DataFrame, findings: pd.DataFrame) -> pd.DataFrame:
+def copy_groups(repos: pd.DataFrame, findings: pd.DataFrame) -> pd.Series:
+    """Each repository's copy group: repositories whose Datasets have the same set of per-sample code
+    fingerprints share one, named after its representative (non-forks first, then the oldest, then by name,
+    the likeliest original). A repository without fingerprints is its own group."""
+    sets: Dict[str, set] = {}
+    for repo, fingerprint in zip(findings["repo"].tolist(), findings["fingerprint"].tolist()):
+        if fingerprint:
+            sets.setdefault(repo, set()).add(fingerprint)
+    prints = {repo: ",".join(sorted(s)) for repo, s in sets.items()}
+    key = pd.Series([prints.get(r, "repo:" + r) for r in repos["repo"].tolist()], index=repos.index, dtype=object)
+    ranked = repos.assign(_key=key, _fork=repos["fork"].fillna(False).astype(bool)) \
+        .sort_values(["_fork", "created_at", "repo"], na_position="last")
+    representative = ranked.drop_duplicates("_key").set_index("_key")["repo"]
+    return key.map(representative)
+
+
+def collapsed(repos: pd.DataFrame) -> pd.DataFrame:
     """The headline three ways: all repositories, forks excluded, and copies of the same per-sample code
-    counted once (forks excluded too)."""
-    prints = findings[findings["fingerprint"] != ""].groupby("repo")["fingerprint"] \
-        .agg(lambda s: ",".join(sorted(set(s))))
-    no_forks = repos[~repos["fork"]]
-    keyed = no_forks.assign(copy_key=no_forks["repo"].map(prints).fillna(no_forks["repo"]))
-    # one representative per copy group: the oldest repository, the likeliest original
-    keyed = keyed.sort_values("created_at", na_position="last")
-    deduped = keyed.drop_duplicates("copy_key", keep="first")
-    rows = []
-    for label, frame in (("all repositories", repos), ("forks excluded", no_forks),
-                         ("forks excluded, copied Datasets counted once", deduped)):
-        h = headline(frame)
-        rows.append({"population": label, **h})
+    counted once (forks excluded too; the oldest copy stands for its group)."""
+    no_forks = repos[~repos["fork"].fillna(False).astype(bool)]
+    deduped = no_forks.sort_values(["created_at", "repo"], na_position="last").drop_duplicates("copy_group")
+    rows = [{"population": label, **headline(frame)} for label, frame in (
+        ("all repositories", repos), ("forks excluded", no_forks),
+        ("forks excluded, copied Datasets counted once", deduped))]
     return pd.DataFrame(rows)
 
 
-def recipes(repos: pd.DataFrame, findings: pd.DataFrame) -> pd.DataFrame:
-    """How repositories with NumPy draws under workers (re)seed: each repository's worst recipe."""
+def repo_recipes(repos: pd.DataFrame, findings: pd.DataFrame) -> pd.Series:
+    """Each repository's worst (re)seeding recipe, for repositories with NumPy draws under workers."""
     base = set(repos.loc[repos["verdict"].isin(WITH_WORKERS), "repo"])
     f = findings[findings["repo"].isin(base) & findings["code"].isin(list(RECIPES))]
     order = list(RECIPES)
     worst = f.assign(rank=f["code"].map(order.index)).sort_values("rank").drop_duplicates("repo")
-    counts = worst["code"].map(RECIPES).value_counts()
+    return repos["repo"].map(worst.set_index("repo")["code"].map(RECIPES)).fillna("")
+
+
+def recipes(repos: pd.DataFrame) -> pd.DataFrame:
+    base = repos[repos["verdict"].isin(WITH_WORKERS)]
+    counts = base.loc[base["recipe"] != "", "recipe"].value_counts()
     df = counts.rename_axis("recipe").reset_index(name="repositories")
     df["share"] = df["repositories"] / max(len(base), 1)
+    df["works"] = df["recipe"].isin(GOOD_RECIPES)
     return df
+
+
+def _workers(text: str):
+    """The largest worker count a num_workers evidence text resolves to ("workers default 16, 4" -> 16), or
+    None when any value is unresolved or the CPU count."""
+    counts = []
+    for item in text.split(", "):
+        m = re.fullmatch(r"(?:.* default )?(\d+)", item.strip())
+        if not m:
+            return None
+        counts.append(int(m.group(1)))
+    return max(counts) if counts else None
+
+
+def _location(text: str):
+    """("path", line, "code") from the analyser's "path:line: code" evidence; ("", None, text) otherwise."""
+    m = LOCATION.match(text)
+    return (m["path"], int(m["line"]), m["code"]) if m else ("", None, text)
+
+
+def tidy_findings(findings: pd.DataFrame, repos: pd.DataFrame, base: str) -> pd.DataFrame:
+    """One row per finding, each location split into path and line (and column where the analyser gives it)."""
+    f = findings.copy()
+    for prefix, column in (("draw", "rng_call"), ("loader", "loader"), ("seed", "seed")):
+        texts = f[column].astype(str).tolist()
+        parsed = {t: _location(t) for t in set(texts)}
+        path, line, code = zip(*map(parsed.__getitem__, texts)) if texts else ((), (), ())
+        f[f"{prefix}_path"] = pd.Series(path, index=f.index, dtype=object)
+        f[f"{prefix}_line"] = pd.Series(line, index=f.index, dtype="Int64")
+        f[f"{prefix}_code"] = pd.Series(code, index=f.index, dtype=object)
+    at_draw = (f["draw_path"] == f["path"]) & (f["draw_line"] == f["line"])
+    f["draw_col"] = f["col"].where(at_draw).astype("Int64")
+    lookup = {t: _workers(t) for t in f["num_workers"].unique()}
+    f["num_workers_evidence"] = f["num_workers"]
+    f["num_workers"] = f["num_workers"].map(lookup).astype("Int64")
+    f["recipe"] = f["code"].map(RECIPES).fillna("")
+    f["line"] = pd.to_numeric(f["line"], errors="coerce").astype("Int64")
+    f["col"] = pd.to_numeric(f["col"], errors="coerce").astype("Int64")
+    f["url"] = code_urls(base, f)
+    return f.reindex(columns=FINDING_COLUMNS)
+
+
+FINDING_COLUMNS = ["repo", "commit", "code", "verdict", "recipe", "path", "line", "col", "dataset", "rng_kind",
+                   "draw_path", "draw_line", "draw_col", "draw_code", "loader_path", "loader_line", "loader_code",
+                   "num_workers", "num_workers_evidence", "worker_init_fn", "seed_path", "seed_line", "seed_code",
+                   "fingerprint", "url"]
+REPO_COLUMNS = ["repo", "commit", "verdict", "recipe", "rng_kind", "effective", "torch_pin", "torch_era", "copy_group",
+                "copies", "stars", "forks", "created_at", "pushed_at", "fork", "archived", "license", "findings",
+                "errors", "classified_at", "tool_version", "source", "fetched_at"]
+
+
+def time_groups(created: pd.Series) -> Tuple[pd.Series, pd.Series, list, list]:
+    """Creation quarter and year of each repository ("unknown" without a date), and every quarter and year
+    from the first to the last date, so empty ones are kept."""
+    naive = created.dt.tz_convert(None)
+    quarter = naive.dt.to_period("Q").astype(str).where(naive.notna(), UNKNOWN)
+    year = naive.dt.year.astype("Int64").astype(str).where(naive.notna(), UNKNOWN)
+    if naive.notna().any():
+        quarters = [str(q) for q in pd.period_range(naive.min().to_period("Q"), naive.max().to_period("Q"), freq="Q")]
+        years = [str(y) for y in range(int(naive.dt.year.min()), int(naive.dt.year.max()) + 1)]
+    else:
+        quarters, years = [], []
+    return quarter, year, quarters, years
 
 
 @dataclass
@@ -152,46 +218,34 @@ class Report:
     findings: pd.DataFrame
     tables: Dict[str, pd.DataFrame]
     headline: Dict[str, float]
+    provenance: Provenance
+    base_url: str = "https://github.com"
 
 
 def build(db: Path) -> Report:
-    repos, findings = load(db)
-    year = repos["created_at"].dt.year.astype("Int64").astype(str).replace("<NA>", "unknown")
-    quarter = repos["created_at"].dt.tz_convert(None).dt.to_period("Q").astype(str).replace("NaT", "unknown")
-    stars = pd.cut(repos["stars"], STAR_BINS, labels=STAR_LABELS)
+    repos, findings, prov = load(db)
+    sources = [s for s in repos["source"].unique() if s and s != "local"]
+    base = web_base(sources[0]) if len(sources) == 1 else "https://github.com"
+    repos["recipe"] = repo_recipes(repos, findings)
+    repos["torch_era"] = repos["torch_pin"].map({pin: pin_era(pin) for pin in repos["torch_pin"].unique()})
+    repos["copy_group"] = copy_groups(repos, findings)
+    repos["copies"] = repos.groupby("copy_group")["repo"].transform("size")
+    repos = repos.reindex(columns=REPO_COLUMNS)
+    quarter, year, quarters, years = time_groups(repos["created_at"])
+    stars = pd.cut(repos["stars"].astype(float), STAR_BINS, labels=STAR_LABELS).astype(str) \
+        .where(repos["stars"].notna(), UNKNOWN)
     kind = repos["rng_kind"].replace("", "none")
-    era = repos["torch_pin"].map(pin_era)
-    if len(findings):
-        findings["url"] = [github_url(r, c, p, ln) for r, c, p, ln in
-                           zip(findings["repo"], findings["commit"], findings["path"], findings["line"])]
-    else:
-        findings["url"] = pd.Series(dtype=str)
     tables = {
         "funnel": funnel(repos),
-        "by_year": share_by(repos, year, "created_year"),
-        "by_quarter": share_by(repos, quarter, "created_quarter"),
-        "by_stars": share_by(repos, stars, "stars"),
+        "by_year": share_by(repos, year, "created_year", years),
+        "by_quarter": share_by(repos, quarter, "created_quarter", quarters),
+        "by_stars": share_by(repos, stars, "stars", STAR_LABELS if repos["stars"].notna().any() else []),
         "by_rng_kind": share_by(repos, kind, "rng_kind"),
-        "by_torch_pin": share_by(repos, era, "torch_pin"),
-        "by_recipe": recipes(repos, findings),
+        "by_torch_pin": share_by(repos, repos["torch_era"], "torch_pin",
+                                 ["< 1.9 only", "mixed", ">= 1.9 only", "not pinned"]),
+        "by_recipe": recipes(repos),
         "effective": repos[repos["verdict"].isin(BUG)]["effective"].value_counts()
-        .rename_axis("effective").reset_index(name="repositories"),
-        "collapsed": collapsed(repos, findings),
+        .reindex(["yes", "unknown", "no"], fill_value=0).rename_axis("effective").reset_index(name="repositories"),
+        "collapsed": collapsed(repos),
     }
-    return Report(repos, findings, tables, headline(repos))
-
-
-def write(report: Report, out: Path) -> Path:
-    from .html import render
-    out.mkdir(parents=True, exist_ok=True)
-    repos = report.repos.copy()
-    repos["created_at"] = repos["created_at"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
-    repos.to_csv(out / "repos.csv", index=False)
-    cols = ["repo", "commit", "code", "verdict", "path", "line", "col", "dataset", "rng_call", "rng_kind", "loader",
-            "num_workers", "worker_init_fn", "seed", "fingerprint", "url"]
-    report.findings.reindex(columns=cols).to_csv(out / "findings.csv", index=False)
-    for name, table in report.tables.items():
-        table.to_csv(out / f"{name}.csv", index=False)
-    page = out / "report.html"
-    page.write_text(render(report), encoding="utf-8")
-    return page
+    return Report(repos, tidy_findings(findings, repos, base), tables, headline(repos), prov, base)
