@@ -222,6 +222,7 @@ class RepoFiles:
         self._starts: List[int] = []
         self._spans: Dict[str, Tuple[int, int]] = {}
         self._blob_modules: List[str] = []
+        self._held: Dict[bytes, List[str]] = {}
         self._parsed_units = 0
         self.over_budget = False
 
@@ -248,18 +249,15 @@ class RepoFiles:
         call-site lookups ask for hundreds of names in a large repository."""
         if self._blob is None:
             self._pack()
-        blob, starts, modules = self._blob, self._starts, self._blob_modules
+        blob = self._blob
         found = []
-        pos = blob.find(token)
-        while pos >= 0:
-            i = bisect.bisect_right(starts, pos) - 1
-            module = modules[i]
-            start, end = self._spans[module]
-            if pos + len(token) <= end and module not in self._facts and (test is None or test(blob[start:end])):
-                found.append(module)
-                if limit and len(found) >= limit and not self._unkept:
-                    return found
-            pos = blob.find(token, max(end, pos + 1))
+        for module in self._holding(token):
+            if module not in self._facts:
+                start, end = self._spans[module]
+                if test is None or test(blob[start:end]):
+                    found.append(module)
+                    if limit and len(found) >= limit and not self._unkept:
+                        return found
         for module in self._unkept:
             data = self._read(module, record=False) if module not in self._facts else None
             if data is not None and token in data and (test is None or test(data)):
@@ -268,6 +266,22 @@ class RepoFiles:
             order = {m: i for i, m in enumerate(self.paths)}
             found.sort(key=order.__getitem__)
         return found[:limit] if limit else found
+
+    def _holding(self, token: bytes) -> List[str]:
+        """The kept modules whose bytes contain token, in path order; kept, since lookups repeat names."""
+        hit = self._held.get(token)
+        if hit is None:
+            blob, starts, modules = self._blob, self._starts, self._blob_modules
+            hit = []
+            pos = blob.find(token)
+            while pos >= 0:
+                module = modules[bisect.bisect_right(starts, pos) - 1]
+                end = self._spans[module][1]
+                if pos + len(token) <= end:
+                    hit.append(module)
+                pos = blob.find(token, max(end, pos + 1))
+            self._held[token] = hit
+        return hit
 
     def _pack(self) -> None:
         """The kept bytes joined by NUL (which no kept file holds, so no match spans two files)."""
