@@ -36,6 +36,8 @@ def _parser() -> argparse.ArgumentParser:
     w.add_argument("--sources", type=Path, default=Path("data/repos"))
     w.add_argument("--jobs", type=int, default=4, help="concurrent downloads (GitHub asks for few)")
     w.add_argument("--from-dir", type=Path, metavar="DIR", help="register local checkouts instead of crawling")
+    w.add_argument("--retry-failed", action="store_true",
+                   help="download every failed repository again (transient failures are retried anyway)")
     w.add_argument("--max-wait", type=float, default=3600.0, metavar="SECONDS",
                    help="longest wait a server may ask for (rate-limit reset, Retry-After); longer stops the crawl")
     c = sub.add_parser("classify", help="one verdict row per repository")
@@ -120,7 +122,8 @@ def _crawl_run(args) -> int:
             return 2
         opts = CrawlOptions(api_url=args.api_url, token=args.token, query=args.query, created=(lo, hi),
                             min_stars=args.min_stars, limit=args.limit, include_forks=args.include_forks,
-                            sources=args.sources, jobs=args.jobs, max_wait=args.max_wait)
+                            sources=args.sources, jobs=args.jobs, max_wait=args.max_wait,
+                            retry_failed=args.retry_failed)
         catalog.record_crawl(args.api_url, args.query, (lo, hi), args.min_stars, args.include_forks)
         clean_partials(args.sources)
         with Progress(catalog, token=args.token) as progress:

@@ -164,6 +164,13 @@ class Catalog:
         self.db.execute("UPDATE repos SET status='downloaded', commit_sha=?, source_path=?, reason=NULL, fetched_at=?"
                         " WHERE full_name=?", (sha, source_path, now(), full_name))
 
+    def requeue_failed(self, everything: bool = False) -> int:
+        """Failed repositories back to ``discovered``: those whose reason says transient, or all of them."""
+        where = "status='failed'" + ("" if everything else " AND reason LIKE 'transient: %'")
+        before = self.db.total_changes
+        self.db.execute(f"UPDATE repos SET status='discovered' WHERE {where}")
+        return self.db.total_changes - before
+
     def mark_failed(self, full_name: str, reason: str) -> None:
         self.db.execute("UPDATE repos SET status='failed', reason=?, fetched_at=? WHERE full_name=?",
                         (reason, now(), full_name))
