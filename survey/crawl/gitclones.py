@@ -39,6 +39,10 @@ class GitError(Exception):
     pass
 
 
+class GitTimeout(GitError):
+    pass
+
+
 @dataclass(frozen=True)
 class Clone:
     full_name: str
@@ -81,12 +85,13 @@ def find_clones(root: Path) -> Tuple[List[Clone], List[str]]:
 
 
 # -- git -------------------------------------------------------------------------------------------------
-def git(gd: Path, *args: str, timeout: float = GIT_TIMEOUT) -> str:
+def git(gd: Path, *args: str, timeout: Optional[float] = None) -> str:
+    timeout = GIT_TIMEOUT if timeout is None else timeout
     try:
         proc = subprocess.run(["git", "--git-dir", str(gd), *args], stdin=subprocess.DEVNULL, capture_output=True,
                               timeout=timeout, env=_ENV)
     except subprocess.TimeoutExpired:
-        raise GitError(f"git {args[0]} took more than {timeout:.0f} s") from None
+        raise GitTimeout(f"git {args[0]} took more than {timeout:g} s") from None
     except OSError as exc:
         raise GitError(f"cannot run git: {exc}") from None
     if proc.returncode:
@@ -102,6 +107,8 @@ def _date(stamp: str) -> str:
 def head_commit(gd: Path) -> Tuple[str, str]:
     try:
         sha = git(gd, "rev-parse", "--verify", "--quiet", "HEAD^{commit}")
+    except GitTimeout:
+        raise
     except GitError:
         raise GitError("empty repository (HEAD names no commit)") from None
     return sha, _date(git(gd, "show", "-s", "--format=%cI", sha))
@@ -174,13 +181,13 @@ def _read_blobs(gd: Path, entries: List[Tuple[str, int, str]], dest: Path) -> No
                 header = proc.stdout.readline(200).split()
                 if len(header) == 2 and header[1] == b"missing":
                     continue  # a partial clone or a mirror without its largest objects
-                if len(header) != 3 or header[0].decode() != oid or int(header[2]) != size:
-                    raise GitError(f"git cat-file answered {b' '.join(header)[:100]!r} for {oid}")
-                data = proc.stdout.read(size)
+                data = proc.stdout.read(size) if len(header) == 3 else b""
                 proc.stdout.read(1)
-                if len(data) != size:
-                    raise GitError(f"reading the tree took more than {READ_TIMEOUT} s" if not timer.is_alive()
-                                   else f"git cat-file stopped inside {rel}")
+                if timer.finished.is_set():
+                    raise GitTimeout(f"reading the tree took more than {READ_TIMEOUT:g} s")
+                if len(header) != 3 or header[0].decode() != oid or header[2] != str(size).encode() \
+                        or len(data) != size:
+                    raise GitError(f"git cat-file answered {b' '.join(header)[:100]!r} for {rel}")
                 out = dest / rel
                 if not out.resolve().is_relative_to(dest.resolve()):
                     continue
