@@ -158,7 +158,7 @@ def _crawl_run(args) -> int:
 def _crawl_local_or_manifest(args, at) -> int:
     from .crawl.github import CrawlOptions, Crawler, clean_partials
     from .crawl.gitclones import register_git
-    from .crawl.manifest import STUDY_AT, ManifestError, crawl_manifest, read_manifest
+    from .crawl.manifest import ManifestError, crawl_manifest, read_manifest
     from .crawl.progress import Progress
     from .crawl.store import Catalog
     rows = None
@@ -176,7 +176,7 @@ def _crawl_local_or_manifest(args, at) -> int:
         else:
             opts = CrawlOptions(api_url=args.api_url, token=args.token, sources=args.sources, jobs=args.jobs,
                                 max_wait=args.max_wait)
-            counts = crawl_manifest(Crawler(opts, catalog), rows, at or STUDY_AT, progress.note)
+            counts = crawl_manifest(Crawler(opts, catalog), rows, at, progress.note)
             where = args.manifest
     print(f"survey: {where}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) + f" in {args.db}",
           file=sys.stderr)

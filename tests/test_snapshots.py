@@ -196,6 +196,7 @@ def test_a_manifest_row_that_cannot_be_had_costs_only_its_row(gh, tmp_path):
     assert rows["fixed/one"]["status"] == "downloaded" and rows["fixed/one"]["commit_sha"] == sha(2)
     assert rows["gone/away"]["status"] == "failed" and "404" in rows["gone/away"]["reason"]
     assert rows["same/one"]["status"] == "failed" and sha(4) in rows["same/one"]["reason"]
+    assert snapshot_rows(tmp_path / "m.db") == {}  # no 2021 column, no --at: no dated snapshots
 
 
 def test_export_needs_a_date_when_the_catalog_has_several(gh, tmp_path, capsys):

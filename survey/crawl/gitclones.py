@@ -204,7 +204,7 @@ def _read_blobs(gd: Path, entries: List[Tuple[str, int, str]], dest: Path) -> No
 def register_clone(catalog: Catalog, clone: Clone, sources: Path, at: Optional[str] = None) -> str:
     """Records one clone's head (and its snapshot before ``at``); returns its head's status."""
     name = clone.full_name
-    row = next((r for r in catalog.repos() if r["full_name"] == name), None)
+    row = _row(catalog, name)
     try:
         sha, date = head_commit(clone.git_dir)
         if not (row and row["status"] in ("downloaded", "classified") and row["commit_sha"] == sha
@@ -227,6 +227,12 @@ def register_clone(catalog: Catalog, clone: Clone, sources: Path, at: Optional[s
     return "downloaded"
 
 
+def _row(catalog: Catalog, full_name: str) -> Optional[dict]:
+    cur = catalog.db.execute("SELECT * FROM repos WHERE full_name=?", (full_name,))
+    row = cur.fetchone()
+    return dict(zip([d[0] for d in cur.description], row)) if row else None
+
+
 def _branch(gd: Path) -> str:
     try:
         return git(gd, "symbolic-ref", "--quiet", "--short", "HEAD") or "HEAD"
@@ -235,7 +241,7 @@ def _branch(gd: Path) -> str:
 
 
 def _snapshot_before(catalog: Catalog, clone: Clone, sources: Path, at: str) -> Snapshot:
-    row = next(r for r in catalog.repos() if r["full_name"] == clone.full_name)
+    row = _row(catalog, clone.full_name)
     if row["created_at"] and row["created_at"] >= dated.until(at):
         return Snapshot(clone.full_name, at, "absent", f"created after {at}")
     try:

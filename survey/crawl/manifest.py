@@ -106,14 +106,17 @@ def export_manifest(catalog: Catalog, out: TextIO, at: Optional[str] = None) -> 
 
 
 # -- rebuilding a corpus from a manifest -------------------------------------------------------------------
-def crawl_manifest(crawler, rows: List[ManifestRow], at: str = STUDY_AT,
+def crawl_manifest(crawler, rows: List[ManifestRow], at: Optional[str] = None,
                    progress: Callable[[str], None] = lambda s: None) -> Dict[str, int]:
     """Downloads exactly the manifest's pairs: metadata (one request each), the head commit and the dated one.
 
-    Resumable: a repository already downloaded at the manifest's commit, and a dated snapshot already
-    recorded, are not asked for again.
+    The dated snapshots are labelled ``at``; without it, STUDY_AT when the manifest names any 2021 commit,
+    else there are none. Resumable: a repository already downloaded at the manifest's commit, and a dated
+    snapshot already recorded, are not asked for again.
     """
     catalog = crawler.catalog
+    if at is None and any(r.commit_2021 for r in rows):
+        at = STUDY_AT
     known = {r["full_name"]: r for r in catalog.repos()}
     for row in rows:
         if row.repo not in known:
@@ -135,6 +138,8 @@ def crawl_manifest(crawler, rows: List[ManifestRow], at: str = STUDY_AT,
         dated.set_commit_date(catalog, row.repo, row.commit_date)
         counts["downloaded"] = counts.get("downloaded", 0) + 1
         progress(f"downloaded {row.repo} @ {row.commit[:12]}")
+    if at is None:
+        return counts
     known = {r["full_name"]: r for r in catalog.repos()}
     done = dated.recorded(catalog, at)
     todo = [row for row in rows if row.repo not in done and known[row.repo]["status"] in ("downloaded", "classified")]
