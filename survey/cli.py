@@ -185,7 +185,7 @@ def _crawl_local_or_manifest(args, at) -> int:
 
 def _export_manifest(args) -> int:
     from .crawl.dated import parse_at
-    from .crawl.manifest import ManifestError, export_manifest
+    from .crawl.manifest import ManifestError, export_manifest, pick_at
     from .crawl.store import Catalog
     if not args.db.is_file():
         print(f"survey: {args.db}: no such catalog", file=sys.stderr)
@@ -193,6 +193,7 @@ def _export_manifest(args) -> int:
     try:
         at = parse_at(args.at) if args.at else None
         with Catalog(args.db) as catalog:
+            at = pick_at(catalog, at)  # before the file is opened: a refusal leaves no empty manifest
             if args.out:
                 with open(args.out, "w", newline="", encoding="utf-8") as out:
                     n = export_manifest(catalog, out, at)

@@ -202,7 +202,8 @@ def test_a_manifest_row_that_cannot_be_had_costs_only_its_row(gh, tmp_path):
 def test_export_needs_a_date_when_the_catalog_has_several(gh, tmp_path, capsys):
     assert main(crawl_args(gh, tmp_path) + ["--at", AT]) == 0
     assert main(crawl_args(gh, tmp_path) + ["--at", "2020-06-01"]) == 0
-    assert main(["export-manifest", "--db", str(tmp_path / "s.db")]) == 2
+    assert main(["export-manifest", "--db", str(tmp_path / "s.db"), "--out", str(tmp_path / "manifest.csv")]) == 2
+    assert not (tmp_path / "manifest.csv").exists()
     assert "2020-06-01, 2021-04-11" in capsys.readouterr().err
     with open(export(tmp_path / "s.db", "--at", "2020-06-01"), newline="") as fh:
         rows = {r["repo"]: r["commit_2021"] for r in csv.DictReader(fh)}

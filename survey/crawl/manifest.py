@@ -82,14 +82,20 @@ def _problems(row: ManifestRow) -> List[str]:
     return out
 
 
+def pick_at(catalog: Catalog, at: Optional[str] = None) -> str:
+    """The date whose snapshots fill the 2021 columns: ``at``, else the catalog's only one ("" for none)."""
+    if at is not None:
+        return at
+    have = dated.labels(catalog)
+    if len(have) > 1:
+        raise ManifestError(f"the catalog has snapshots at {', '.join(have)}: say which with --at")
+    return have[0] if have else ""
+
+
 def export_manifest(catalog: Catalog, out: TextIO, at: Optional[str] = None) -> int:
     """Writes the manifest of every downloaded repository; the 2021 columns from the snapshots at ``at``
     (default: the catalog's only date). Returns the number of rows."""
-    if at is None:
-        have = dated.labels(catalog)
-        if len(have) > 1:
-            raise ManifestError(f"the catalog has snapshots at {', '.join(have)}: say which with --at")
-        at = have[0] if have else ""
+    at = pick_at(catalog, at)
     then = {s["repo"]: s for s in dated.snapshots(catalog, at) if s["status"] in ("downloaded", "classified")} \
         if at else {}
     writer = csv.writer(out, lineterminator="\n")
