@@ -112,10 +112,13 @@ def test_at_records_the_last_commit_before_the_date_as_a_second_snapshot(gh, tmp
         assert len(list(csv.DictReader(fh))) == 4  # the head report is unchanged: one row per repository
 
 
-def test_a_gone_repository_costs_only_its_dated_row(gh, tmp_path):
+def test_a_gone_repository_costs_only_its_dated_row_and_limits_are_waited_out(gh, tmp_path):
     assert main(crawl_args(gh, tmp_path)) == 0
     gh.status["same/one"] = 404
+    n = len(gh.requests)  # the search window is done: from here on, only the dated snapshots' requests
+    gh.faults = {n: "secondary", n + 2: "502", n + 4: "primary"}
     assert main(crawl_args(gh, tmp_path) + ["--at", AT]) == 0
+    assert not gh.faults and all("/commits" in p or "tarball" in p or "codeload" in p for p in gh.requests[n:])
     rows = snapshot_rows(tmp_path / "s.db")
     assert rows["same/one"][0] == "failed" and "404" in rows["same/one"][3]
     assert rows["fixed/one"][:2] == ("downloaded", sha(2))
