@@ -86,7 +86,10 @@ def test_at_records_the_last_commit_before_the_date_as_a_second_snapshot(gh, tmp
     assert gh.counts["commits"] == before and snapshot_rows(tmp_path / "s.db") == rows
 
     # classify --db classifies every snapshot: then affected, now seeded
-    assert main(["classify", "--db", str(tmp_path / "s.db"), "--jobs", "1"]) == 0
+    assert main(["classify", "--db", str(tmp_path / "s.db"), "--jobs", "1", "--csv", str(tmp_path / "v.csv")]) == 0
+    with open(tmp_path / "v.csv", newline="") as fh:  # same/one's unchanged tree is classified once for both
+        assert sorted(r["repo"] for r in csv.DictReader(fh)) == [
+            "fixed/one", f"fixed/one@{AT}", "late/one", "same/one", "slow/one"]
     rows = snapshot_rows(tmp_path / "s.db")
     assert rows["fixed/one"][0] == "classified" and rows["fixed/one"][4] == "affected"
     assert rows["same/one"][4] == "affected"

@@ -125,18 +125,31 @@ def save_verdict(catalog: Catalog, v: RepoVerdict, at: str) -> None:
 def classify_jobs(catalog: Catalog, count_vendored: bool = False) -> Tuple[List[tuple], Dict[str, Callable]]:
     """Every downloaded, unclassified snapshot, head and dated: ``(path, key, count_vendored)`` items for
     ``classify_many`` and, per key, what saves a verdict in its place. A dated snapshot's key is
-    ``owner/name@date``."""
-    items, save = [], {}
+    ``owner/name@date``; one that shares its files with the head (no commit since the date) is classified
+    once for both."""
+    savers: Dict[str, List[Callable[[RepoVerdict], None]]] = {}
+    key_of: Dict[str, str] = {}
+    items = []
+
+    def add(path: str, key: str, saver: Callable[[RepoVerdict], None]) -> None:
+        if path not in key_of:
+            key_of[path] = key
+            items.append((path, key, count_vendored))
+        savers.setdefault(key_of[path], []).append(saver)
+
     for r in catalog.pending("downloaded"):
-        items.append((r.source_path, r.full_name, count_vendored))
-        save[r.full_name] = lambda v, sha=r.commit_sha: catalog.save_verdict(v, sha)
-    for row in catalog.db.execute("SELECT repo, at, source_path FROM snapshots WHERE status='downloaded'"
-                                  " ORDER BY repo, at").fetchall():
-        repo, at, path = row
-        key = f"{repo}@{at}"
-        items.append((path, key, count_vendored))
-        save[key] = lambda v, repo=repo, at=at: save_verdict(catalog, replace(v, repo=repo), at)
-    return items, save
+        add(r.source_path, r.full_name, lambda v, name=r.full_name, sha=r.commit_sha:
+            catalog.save_verdict(replace(v, repo=name), sha))
+    for repo, at, path in catalog.db.execute("SELECT repo, at, source_path FROM snapshots WHERE status='downloaded'"
+                                             " ORDER BY repo, at").fetchall():
+        add(path, f"{repo}@{at}", lambda v, repo=repo, at=at: save_verdict(catalog, replace(v, repo=repo), at))
+
+    def save_all(group):
+        def save(v: RepoVerdict) -> None:
+            for saver in group:
+                saver(v)
+        return save
+    return items, {key: save_all(group) for key, group in savers.items()}
 
 
 # -- the crawl's side ------------------------------------------------------------------------------------
