@@ -227,6 +227,10 @@ CREATE TABLE verdicts (
     repo TEXT PRIMARY KEY REFERENCES repos(full_name), commit_sha TEXT, verdict TEXT, rng_kind TEXT,
     torch_pin TEXT, effective TEXT, findings INTEGER, errors INTEGER, classified_at TEXT, tool_version TEXT
 );
+CREATE TABLE findings (
+    repo TEXT NOT NULL, code TEXT, path TEXT, line INTEGER, col INTEGER, verdict TEXT, dataset TEXT,
+    rng_call TEXT, rng_kind TEXT, loader TEXT, num_workers TEXT, worker_init_fn TEXT, seed TEXT, fingerprint TEXT
+);
 """
 
 
@@ -246,6 +250,8 @@ def test_a_catalog_from_before_dated_snapshots_keeps_working(tmp_path):
         assert row["full_name"] == "a/b" and row["commit_date"] is None and row["status"] == "classified"
     with Catalog(db) as c:  # opened again: nothing to add twice
         assert [r[1] for r in c.db.execute("PRAGMA table_info(repos)")].count("commit_date") == 1
+        # a finding's later fields (vendored, unreachable) become columns, so saving a verdict works
+        assert {"vendored", "unreachable"} <= {r[1] for r in c.db.execute("PRAGMA table_info(findings)")}
     out = io.StringIO()
     with Catalog(db) as c:
         from survey.crawl.manifest import export_manifest
