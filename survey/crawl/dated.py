@@ -11,6 +11,7 @@ and downloads its tarball only when it differs from the head already on disk.
 from __future__ import annotations
 
 import json
+import os
 import re
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, fields, replace
@@ -142,6 +143,10 @@ def classify_jobs(catalog: Catalog, count_vendored: bool = False) -> Tuple[List[
             catalog.save_verdict(replace(v, repo=name), sha))
     for repo, at, path in catalog.db.execute("SELECT repo, at, source_path FROM snapshots WHERE status='downloaded'"
                                              " ORDER BY repo, at").fetchall():
+        if not (path and os.path.isdir(path) and os.access(path, os.R_OK | os.X_OK)):
+            catalog.db.execute("UPDATE snapshots SET status='failed', reason=? WHERE repo=? AND at=?",
+                               (f"source folder missing or unreadable: {path}", repo, at))
+            continue
         add(path, f"{repo}@{at}", lambda v, repo=repo, at=at: save_verdict(catalog, replace(v, repo=repo), at))
 
     def save_all(group):
