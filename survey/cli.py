@@ -274,14 +274,12 @@ def _report(args) -> int:
     if not args.db.is_file():
         print(f"survey: {args.db}: no such catalog (run survey crawl and survey classify first)", file=sys.stderr)
         return 2
-    from .report.then_now import tables as then_now_tables
     import sqlite3
     try:
         report = build(args.db)
     except sqlite3.DatabaseError as exc:  # not SQLite, a 0-byte file, or SQLite without the catalog's tables
         print(f"survey: {args.db}: not a survey catalog ({exc})", file=sys.stderr)
         return 2
-    report.tables.update(then_now_tables(args.db))  # written as CSV beside the others
     page = write(report, args.out)
     h = report.headline
     print(f"survey: {h['classified']} repositories classified, {h['affected']} of {h['with_workers']} with NumPy draws "

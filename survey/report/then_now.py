@@ -8,13 +8,44 @@ each date.
 """
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 from typing import Dict, Optional
 
 import pandas as pd
 
-from .tables import BUG, WITH_WORKERS, wilson
+from .catalog import _open_read_only as open_read_only
+from .shares import BUG, WITH_WORKERS, wilson
+
+
+def _f(name: str, kind: str, description: str) -> dict:
+    return {"name": name, "type": kind, "description": description}
+
+
+_AT = _f("at", "string", "the date of the dated snapshot (its last commit before it)")
+_CI = [_f("share", "number", "the share; empty when its denominator is 0"),
+       _f("ci_low", "number", "lower bound of the 95% Wilson score interval of share"),
+       _f("ci_high", "number", "upper bound of the 95% Wilson score interval of share")]
+# The data dictionary of these tables, in the report's Table Schema form (report/files.py describes every CSV).
+SCHEMAS = {
+    "then_now_pairs": ("One row per repository classified at a dated snapshot and at its head.", [
+        _f("repo", "string", "owner/name"), _AT,
+        _f("commit_then", "string", "the dated snapshot's commit"),
+        _f("commit_date_then", "datetime", "its committer date (UTC)"),
+        _f("verdict_then", "string", "the verdict at the dated snapshot"),
+        _f("effective_then", "string", "whether the bug shows with that snapshot's torch pins"),
+        _f("commit_now", "string", "the head's commit"), _f("verdict_now", "string", "the verdict at the head"),
+        _f("effective_now", "string", "whether the bug shows with the head's torch pins")]),
+    "then_now_transitions": ("Where the repositories of each verdict then are now.", [
+        _AT, _f("verdict_then", "string", "verdict at the dated snapshot"),
+        _f("verdict_now", "string", "verdict at the head"),
+        _f("repositories", "integer", "repositories with this pair of verdicts"),
+        _f("of_then", "integer", "repositories with verdict_then at this date: the share's denominator")] + _CI),
+    "then_now_shares": ("The headline share at each date, on the repositories classified at both.", [
+        _AT, _f("snapshot", "string", "then (the dated snapshot) or now (the head)"),
+        _f("paired", "integer", "repositories classified at both"),
+        _f("with_workers", "integer", "of those, with NumPy draws under workers at this snapshot: the denominator"),
+        _f("affected", "integer", "of those, affected or flawed-seed")] + _CI),
+}
 
 PAIR_COLUMNS = ["repo", "at", "commit_then", "commit_date_then", "verdict_then", "effective_then", "commit_now",
                 "verdict_now", "effective_now"]
@@ -22,7 +53,7 @@ PAIR_COLUMNS = ["repo", "at", "commit_then", "commit_date_then", "verdict_then",
 
 def load_pairs(db: Path, at: Optional[str] = None) -> pd.DataFrame:
     """One row per repository classified both at a dated snapshot and at its head (all dates, or ``at``)."""
-    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    con = open_read_only(db)
     try:
         if not con.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='snapshots'").fetchone():
             return pd.DataFrame(columns=PAIR_COLUMNS)  # a catalog from before dated snapshots
@@ -63,9 +94,7 @@ def shares(pairs: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols)
 
 
-def tables(db: Path) -> Dict[str, pd.DataFrame]:
-    """The report's then-versus-now tables; none for a catalog without classified dated snapshots."""
+def then_now_tables(db: Path) -> Dict[str, pd.DataFrame]:
+    """The report's then-versus-now tables (empty, with their columns, for a catalog without dated snapshots)."""
     pairs = load_pairs(db)
-    if pairs.empty:
-        return {}
     return {"then_now_pairs": pairs, "then_now_transitions": transitions(pairs), "then_now_shares": shares(pairs)}
