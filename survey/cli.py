@@ -35,7 +35,13 @@ def _parser() -> argparse.ArgumentParser:
     w.add_argument("--db", type=Path, default=Path("data/survey.db"))
     w.add_argument("--sources", type=Path, default=Path("data/repos"))
     w.add_argument("--jobs", type=int, default=4, help="concurrent downloads (GitHub asks for few)")
-    w.add_argument("--from-dir", type=Path, metavar="DIR", help="register local checkouts instead of crawling")
+    src = w.add_mutually_exclusive_group()
+    src.add_argument("--from-dir", type=Path, metavar="DIR", help="register local checkouts instead of crawling")
+    src.add_argument("--from-git", type=Path, metavar="DIR", help="register git clones (owner+name or owner/name)")
+    src.add_argument("--manifest", type=Path, metavar="FILE", help="download exactly the commits of a manifest CSV")
+    w.add_argument("--at", metavar="DATE", help="also snapshot each repository at its last commit before DATE")
+    w.add_argument("--retry-failed", action="store_true",
+                   help="download every failed repository again (transient failures are retried anyway)")
     w.add_argument("--max-wait", type=float, default=3600.0, metavar="SECONDS",
                    help="longest wait a server may ask for (rate-limit reset, Retry-After); longer stops the crawl")
     c = sub.add_parser("classify", help="one verdict row per repository")
@@ -50,6 +56,10 @@ def _parser() -> argparse.ArgumentParser:
     r = sub.add_parser("report", help="CSV tables and a self-contained HTML report from a catalog")
     r.add_argument("--db", type=Path, default=Path("data/survey.db"))
     r.add_argument("--out", type=Path, default=Path("reports"))
+    m = sub.add_parser("export-manifest", help="the (repository, commit) pairs of a catalog, as a manifest CSV")
+    m.add_argument("--db", type=Path, default=Path("data/survey.db"))
+    m.add_argument("--out", type=Path, metavar="FILE", help="write here instead of stdout")
+    m.add_argument("--at", metavar="DATE", help="the dated snapshots for the 2021 columns (default: the only ones)")
     k = sub.add_parser("check", help="lint files and projects",
                        description="Exit status: 0 nothing that shows with the target torch, 1 findings, 2 usage "
                                    "or internal error.")
@@ -104,12 +114,24 @@ def _crawl_failure(exc: Exception, api_url: str, max_wait: float) -> str:
 def _crawl_run(args) -> int:
     from .crawl.github import CrawlOptions, Crawler, clean_partials, register_dir
     from .crawl.progress import Progress
+    from .crawl.dated import crawl_at, parse_at
     from .crawl.store import Catalog
+    try:
+        at = parse_at(args.at) if args.at else None
+    except ValueError as exc:
+        print(f"survey: {exc}", file=sys.stderr)
+        return 2
+    for folder in (args.from_dir, args.from_git):
+        if folder is not None and not folder.is_dir():
+            print(f"survey: {folder}: not a directory", file=sys.stderr)
+            return 2
+    if args.from_dir and at:
+        print("survey: --at needs history: use --from-git for local clones", file=sys.stderr)
+        return 2
+    if args.from_git or args.manifest:
+        return _crawl_local_or_manifest(args, at)
     with Catalog(args.db) as catalog:
         if args.from_dir:
-            if not args.from_dir.is_dir():
-                print(f"survey: {args.from_dir}: not a directory", file=sys.stderr)
-                return 2
             catalog.record_crawl(f"folder {args.from_dir.resolve()}")
             n = register_dir(catalog, args.from_dir)
             print(f"survey: registered {n} repositories from {args.from_dir} in {args.db}", file=sys.stderr)
@@ -120,42 +142,95 @@ def _crawl_run(args) -> int:
             return 2
         opts = CrawlOptions(api_url=args.api_url, token=args.token, query=args.query, created=(lo, hi),
                             min_stars=args.min_stars, limit=args.limit, include_forks=args.include_forks,
-                            sources=args.sources, jobs=args.jobs, max_wait=args.max_wait)
+                            sources=args.sources, jobs=args.jobs, max_wait=args.max_wait,
+                            retry_failed=args.retry_failed)
         catalog.record_crawl(args.api_url, args.query, (lo, hi), args.min_stars, args.include_forks)
         clean_partials(args.sources)
         with Progress(catalog, token=args.token) as progress:
             crawler = Crawler(opts, catalog, progress.note)
             crawler.discover()
             crawler.download_all()
+            if at:
+                crawl_at(crawler, at, progress.note)
         counts = catalog.counts()
         print(f"survey: catalog {args.db}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())),
               file=sys.stderr)
     return 0
 
 
+def _crawl_local_or_manifest(args, at) -> int:
+    from .crawl.github import CrawlOptions, Crawler, clean_partials
+    from .crawl.gitclones import register_git
+    from .crawl.manifest import ManifestError, crawl_manifest, read_manifest
+    from .crawl.progress import Progress
+    from .crawl.store import Catalog
+    rows = None
+    if args.manifest:
+        try:
+            rows = read_manifest(args.manifest)
+        except (ManifestError, OSError, UnicodeDecodeError) as exc:
+            print(f"survey: {exc}", file=sys.stderr)
+            return 2
+    clean_partials(args.sources)
+    with Catalog(args.db) as catalog, Progress(catalog) as progress:
+        if rows is None:
+            counts = register_git(catalog, args.from_git, args.sources, at, progress.note)
+            where = args.from_git
+        else:
+            opts = CrawlOptions(api_url=args.api_url, token=args.token, sources=args.sources, jobs=args.jobs,
+                                max_wait=args.max_wait)
+            counts = crawl_manifest(Crawler(opts, catalog), rows, at, progress.note)
+            where = args.manifest
+    print(f"survey: {where}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) + f" in {args.db}",
+          file=sys.stderr)
+    return 0
+
+
+def _export_manifest(args) -> int:
+    from .crawl.dated import parse_at
+    from .crawl.manifest import ManifestError, export_manifest, pick_at
+    from .crawl.store import Catalog
+    if not args.db.is_file():
+        print(f"survey: {args.db}: no such catalog", file=sys.stderr)
+        return 2
+    try:
+        at = parse_at(args.at) if args.at else None
+        with Catalog(args.db) as catalog:
+            at = pick_at(catalog, at)  # before the file is opened: a refusal leaves no empty manifest
+            if args.out:
+                with open(args.out, "w", newline="", encoding="utf-8") as out:
+                    n = export_manifest(catalog, out, at)
+            else:
+                n = export_manifest(catalog, sys.stdout, at)
+    except (ManifestError, ValueError) as exc:
+        print(f"survey: {exc}", file=sys.stderr)
+        return 2
+    print(f"survey: {n} repositories in the manifest", file=sys.stderr)
+    return 0
+
+
 def _classify_db(args) -> int:
     from .analysis.batch import classify_many
     from .analysis.serialize import write_csv
+    from .crawl.dated import classify_jobs
     from .crawl.store import Catalog
     from .report.progress import VerdictProgress
     with Catalog(args.db) as catalog:
-        records, missing = [], 0
+        missing = 0
         for r in catalog.pending("downloaded"):
             if os.path.isdir(r.source_path) and os.access(r.source_path, os.R_OK | os.X_OK):
-                records.append(r)
                 continue
             # a snapshot folder deleted or unreadable since the crawl is no repository without a Dataset
             why = "missing" if not os.path.exists(r.source_path) else "unreadable"
             catalog.mark_failed(r.full_name, f"source folder {why}: {r.source_path}")
             print(f"survey: {r.full_name}: source folder {why}: {r.source_path}", file=sys.stderr)
             missing += 1
-        items = [(r.source_path, r.full_name, args.count_vendored) for r in records]
-        shas = {r.full_name: r.commit_sha for r in records}
+        items, save = classify_jobs(catalog, args.count_vendored)
 
         def saved():
             with VerdictProgress(len(items)) as progress:
                 for v in classify_many(items, args.jobs, args.scheduler, ordered=False):
-                    catalog.save_verdict(v, shas[v.repo])
+                    save[v.repo](v)
                     progress.update(v)
                     yield v
         if args.csv:
@@ -286,7 +361,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return {"crawl": _crawl, "classify": _classify, "report": _report, "check": _check,
-                "rule": _rule}[args.command](args)
+                "rule": _rule,
+                "export-manifest": _export_manifest}[args.command](args)
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # an analyser bug must not look like a clean result

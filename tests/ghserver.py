@@ -2,7 +2,9 @@
 
 It serves the documented shapes the crawler relies on: repository search with ``total_count``, ``Link``
 pagination and the 1000-result cap (422 beyond it), rate-limit headers, primary and secondary rate-limit
-403s, 5xx, and tarballs behind a 302 redirect, with faults injected on request.
+403s, 5xx, and tarballs behind a 302 redirect, with faults injected on request; for dated snapshots, a
+repository's commit history (``GET /repos/{o}/{r}/commits?until=``, ``.../commits/{sha}``), its metadata
+(``GET /repos/{o}/{r}``) and tarballs at any of its commits.
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ import threading
 import time
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Tuple
 from urllib.parse import parse_qs, urlencode, urlparse
 
 
@@ -62,6 +64,13 @@ class FakeGitHub:
         self.lock = threading.Lock()
         self.delay = 0.0                          # seconds per tarball, to make a crawl slow enough to kill
         self.server: Optional[ThreadingHTTPServer] = None
+        self.history: Dict[str, List[Tuple[str, str, Dict[str, bytes]]]] = {}  # name -> (sha, date, files), oldest first
+
+    def add_history(self, full_name: str, commits: List[Tuple[str, str, Dict[str, bytes]]]) -> None:
+        """Gives a repository dated commits (ISO dates, oldest first); the last one is its default branch's head."""
+        self.history[full_name] = list(commits)
+        self.shas[full_name] = commits[-1][0]
+        self.files[full_name] = commits[-1][2]
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def start(self) -> str:
@@ -97,10 +106,20 @@ class FakeGitHub:
                and (forks or not r["fork"])]
         return sorted(out, key=lambda r: r["full_name"])
 
-    def tarball(self, full_name: str) -> bytes:
+    def tarball(self, full_name: str, ref: str = "") -> bytes:
         if full_name in self.tarballs:
             return self.tarballs[full_name]
+        for sha, _date, files in self.history.get(full_name, []):
+            if ref == sha:
+                return make_tarball(full_name, sha, files)
         return make_tarball(full_name, self.shas[full_name], self.files.get(full_name, {}))
+
+    def commits(self, full_name: str) -> List[dict]:
+        """The default branch's commits, newest first, as the commits API lists them."""
+        repo = next(r for r in self.repos if r["full_name"] == full_name)
+        history = self.history.get(full_name) or [(self.shas[full_name], repo["pushed_at"], {})]
+        return [{"sha": sha, "commit": {"committer": {"name": "c", "date": date}, "author": {"name": "a", "date": date},
+                                        "message": "m"}, "parents": []} for sha, date, _ in reversed(history)]
 
     def _handler(self):
         fake = self
@@ -132,7 +151,9 @@ class FakeGitHub:
                     fault = fake.faults.pop(n, None)
                 url = urlparse(self.path)
                 kind = "search" if url.path == "/search/repositories" else \
-                    "tarball" if "/tarball/" in url.path else "codeload" if url.path.startswith("/codeload/") else "other"
+                    "tarball" if "/tarball/" in url.path else "codeload" if url.path.startswith("/codeload/") else \
+                    "commits" if re.match(r"^/repos/[^/]+/[^/]+/commits(/|$)", url.path) else \
+                    "repo" if re.match(r"^/repos/[^/]+/[^/]+$", url.path) else "other"
                 fake.counts[kind] += 1
                 if fault == "primary":
                     return self._json(403, {"message": "API rate limit exceeded for 127.0.0.1.",
@@ -157,6 +178,10 @@ class FakeGitHub:
                     return self._tarball(url)
                 if kind == "codeload":
                     return self._codeload(url)
+                if kind == "commits":
+                    return self._commits(url)
+                if kind == "repo":
+                    return self._repo(url)
                 if url.path == "/rate_limit":
                     return self._json(200, {"resources": {"core": {"limit": 5000, "remaining": 4999}}})
                 return self._json(404, {"message": "Not Found"})
@@ -180,6 +205,39 @@ class FakeGitHub:
                 headers = {"Link": ", ".join(links)} if links else {}
                 return self._json(200, {"total_count": len(hits), "incomplete_results": False, "items": items}, headers)
 
+            def _gone(self, name):
+                if name in fake.status and fake.status[name] != 409:
+                    code = fake.status[name]
+                    self._json(code, {"message": {404: "Not Found", 451: "Repository access blocked"}[code]})
+                    return True
+                if name not in fake.shas:
+                    self._json(404, {"message": "Not Found"})
+                    return True
+                return False
+
+            def _repo(self, url):
+                name = url.path[len("/repos/"):]
+                if not self._gone(name):
+                    self._json(200, next(r for r in fake.repos if r["full_name"] == name))
+
+            def _commits(self, url):
+                m = re.match(r"^/repos/([^/]+/[^/]+)/commits/?(.*)$", url.path)
+                name, sha = m.groups()
+                if self._gone(name):
+                    return
+                if fake.status.get(name) == 409:
+                    return self._json(409, {"message": "Git Repository is empty."})
+                listed = fake.commits(name)
+                if sha:
+                    hit = [c for c in listed if c["sha"] == sha]
+                    return self._json(200, hit[0]) if hit else self._json(422, {"message": "No commit found"})
+                params = parse_qs(url.query)
+                until = params.get("until", [""])[0]
+                per_page = int(params.get("per_page", ["30"])[0])
+                if until:
+                    listed = [c for c in listed if c["commit"]["committer"]["date"] <= until]
+                self._json(200, listed[:per_page])
+
             def _tarball(self, url):
                 m = re.match(r"^/repos/([^/]+/[^/]+)/tarball/(.+)$", url.path)
                 name = m.group(1) if m else ""
@@ -199,7 +257,7 @@ class FakeGitHub:
                 name = m.group(1)
                 if fake.delay:
                     time.sleep(fake.delay)
-                body = fake.tarball(name)
+                body = fake.tarball(name, url.path.rsplit("/", 1)[-1])
                 drop = False
                 with fake.lock:
                     if name in fake.drop_once:

@@ -349,3 +349,23 @@ def test_crawls_sharing_sources_keep_each_others_partial_folders(tmp_path):
         p.mkdir(parents=True)
     clean_partials(tmp_path)
     assert live.exists() and not dead.exists()
+
+
+def test_transient_failures_are_retried_by_the_next_crawl_and_permanent_ones_on_request(gh, tmp_path):
+    fake = gh(3)
+    flaky, gone, fine = fake.names
+    # an expired token: another crawl (with a fresh token) may cure it; a 404 it will not
+    fake.answers[flaky] = raw("401 Unauthorized", {"Content-Type": "application/json", "Content-Length": "2"}, b"{}")
+    fake.status[gone] = 404
+    rows = {r["full_name"]: r for r in crawl(fake, tmp_path)}
+    assert rows[flaky]["status"] == "failed" and rows[flaky]["reason"].startswith("transient: ")
+    assert rows[gone]["status"] == "failed" and not rows[gone]["reason"].startswith("transient: ")
+    assert rows[fine]["status"] == "downloaded"
+    # the server recovers: the next crawl fetches the transient failure and leaves the permanent one alone
+    del fake.answers[flaky]
+    del fake.status[gone]
+    rows = {r["full_name"]: r for r in crawl(fake, tmp_path)}
+    assert rows[flaky]["status"] == "downloaded"
+    assert rows[gone]["status"] == "failed"
+    rows = {r["full_name"]: r for r in crawl(fake, tmp_path, retry_failed=True)}
+    assert rows[gone]["status"] == "downloaded"

@@ -52,7 +52,7 @@ def download(session: requests.Session, url: str, out: BinaryIO, deadline: float
                 raise SnapshotError(GONE[resp.status_code])
             if resp.status_code != 200:
                 raise SnapshotError(f"HTTP {resp.status_code} for the tarball{_message(resp)}",
-                                    retry=resp.status_code >= 500 or resp.status_code == 429)
+                                    retry=resp.status_code >= 500 or resp.status_code in (401, 429))
             claimed = _length(resp.headers.get("Content-Length"))
             if claimed is not None and claimed > DOWNLOAD_BYTES:
                 raise SnapshotError(f"tarball of {claimed} bytes is over the {DOWNLOAD_BYTES}-byte limit")

@@ -51,6 +51,7 @@ class CrawlOptions:
     jobs: int = DOWNLOAD_JOBS
     retry_wait: float = 60.0   # secondary-limit wait when GitHub does not say how long
     max_wait: float = 3600.0   # longest wait a server may ask for (rate-limit reset, Retry-After)
+    retry_failed: bool = False  # download again every failed repository, not only transient failures
 
 
 def _retry(opts: CrawlOptions, read: int = 2) -> CappedRetry:
@@ -190,6 +191,9 @@ class Crawler:
         Whatever one download raises becomes that repository's ``failed`` row with a reason, and the crawl
         goes on; only a wait longer than ``max_wait`` (which every later request would hit too) stops it."""
         done = failed = 0
+        # a failure another try may cure (5xx, a cut connection, an expired token, a full disk) is retried
+        # by the next crawl; --retry-failed retries the permanent ones too
+        self.catalog.requeue_failed(everything=self.opts.retry_failed)
         pending = list(self.catalog.pending("discovered"))
         with ThreadPoolExecutor(max_workers=self.opts.jobs) as pool:
             futures = {pool.submit(self.fetch, r.full_name, r.default_branch): r.full_name for r in pending}
@@ -203,6 +207,8 @@ class Crawler:
                     except Exception as exc:  # noqa: BLE001 - one repository's failure is its own row
                         reason = self.scrub(str(exc) if isinstance(exc, SnapshotError)
                                             else f"{type(exc).__name__}: {exc}")
+                        if isinstance(exc, (MemoryError, OSError)) or getattr(exc, "retry", False):
+                            reason = TRANSIENT + reason
                         self.catalog.mark_failed(name, reason)
                         failed += 1
                         self.progress(f"failed {name}: {reason}")
@@ -242,6 +248,9 @@ class Crawler:
                     last = str(exc)
                     log.info("%s: %s (try %d of %d)", full_name, last, attempt + 1, DOWNLOAD_TRIES)
         raise SnapshotError(f"{last} after {DOWNLOAD_TRIES} tries", retry=True)
+
+
+TRANSIENT = "transient: "
 
 
 def register_dir(catalog: Catalog, root: Path) -> int:

@@ -44,13 +44,28 @@ CREATE TABLE IF NOT EXISTS crawls (
     started_at TEXT, source TEXT, query TEXT, created_from TEXT, created_to TEXT, min_stars INTEGER,
     include_forks INTEGER, tool_version TEXT
 );
+CREATE TABLE IF NOT EXISTS snapshots (
+    repo TEXT NOT NULL REFERENCES repos(full_name), at TEXT NOT NULL, status TEXT NOT NULL, reason TEXT,
+    commit_sha TEXT, commit_date TEXT, source_path TEXT, fetched_at TEXT, verdict TEXT, rng_kind TEXT,
+    torch_pin TEXT, effective TEXT, findings INTEGER, errors INTEGER, classified_at TEXT, tool_version TEXT,
+    PRIMARY KEY (repo, at)
+);
+CREATE TABLE IF NOT EXISTS snapshot_findings (
+    repo TEXT NOT NULL, at TEXT NOT NULL, code TEXT, path TEXT, line INTEGER, col INTEGER, verdict TEXT,
+    dataset TEXT, rng_call TEXT, rng_kind TEXT, loader TEXT, num_workers TEXT, worker_init_fn TEXT, seed TEXT,
+    fingerprint TEXT
+);
+CREATE INDEX IF NOT EXISTS snapshot_findings_repo ON snapshot_findings(repo, at);
 """
-
-# The findings table holds every field of a Finding but its message, so a field the analysis gains
+# The findings tables hold every field of a Finding but its message, so a field the analysis gains
 # (vendored, unreachable, ...) becomes a column, added to an older catalog when it is opened.
 _FINDING_COLUMNS = tuple((f.name, "INTEGER" if f.type in ("bool", "int") else "TEXT") for f in fields(Finding)
                          if f.name != "message")
-ADDED_COLUMNS = {"findings": _FINDING_COLUMNS}
+# Columns added after the first release, added (empty) to an older catalog when it is opened. ``repos`` keeps
+# the snapshot at the default branch's head; ``snapshots`` holds the dated ones (``at`` is the date), so a
+# catalog without dated snapshots reads exactly as before.
+ADDED_COLUMNS = {"findings": _FINDING_COLUMNS, "repos": (("commit_date", "TEXT"),),
+                 "snapshot_findings": _FINDING_COLUMNS}
 
 STATUSES = ("discovered", "downloaded", "failed", "classified")
 
@@ -163,6 +178,13 @@ class Catalog:
     def mark_downloaded(self, full_name: str, sha: str, source_path: str) -> None:
         self.db.execute("UPDATE repos SET status='downloaded', commit_sha=?, source_path=?, reason=NULL, fetched_at=?"
                         " WHERE full_name=?", (sha, source_path, now(), full_name))
+
+    def requeue_failed(self, everything: bool = False) -> int:
+        """Failed repositories back to ``discovered``: those whose reason says transient, or all of them."""
+        where = "status='failed'" + ("" if everything else " AND reason LIKE 'transient: %'")
+        before = self.db.total_changes
+        self.db.execute(f"UPDATE repos SET status='discovered' WHERE {where}")
+        return self.db.total_changes - before
 
     def mark_failed(self, full_name: str, reason: str) -> None:
         self.db.execute("UPDATE repos SET status='failed', reason=?, fetched_at=? WHERE full_name=?",

@@ -13,6 +13,7 @@ from typing import Dict, List, Tuple
 import pandas as pd
 
 from .study import comparison_rows
+from .then_now import SCHEMAS as THEN_NOW_SCHEMAS
 
 S, I, N, B, T = "string", "integer", "number", "boolean", "datetime"
 
@@ -121,6 +122,8 @@ SCHEMAS: Dict[str, Tuple[str, List[dict]]] = {
         _f("reason", S, "why a download failed (failed rows only)"), _f("repositories", I, "repositories"),
     ]),
 }
+
+SCHEMAS.update(THEN_NOW_SCHEMAS)  # described beside their code (survey/report/then_now.py)
 
 
 def _catalog_table(report) -> pd.DataFrame:

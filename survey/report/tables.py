@@ -16,9 +16,9 @@ import pandas as pd
 
 from ..analysis.pins import admits
 from .catalog import Provenance, code_urls, load, web_base
+from .shares import BUG, WITH_WORKERS, wilson
+from .then_now import then_now_tables
 
-BUG = ("affected", "flawed-seed")
-WITH_WORKERS = ("affected", "flawed-seed", "seeded")
 DRAWS = WITH_WORKERS + ("single-process",)
 DATASET = DRAWS + ("clean",)
 # worst first: a repository's recipe is the worst one among its loaders
@@ -33,17 +33,6 @@ STAR_LABELS = ["0", "1-9", "10-99", "100-999", "1000+"]
 UNKNOWN = "unknown"
 LOCATION = re.compile(r"(?P<path>[^\n]+?):(?P<line>\d+): (?P<code>.*)", re.S)
 MIN_N = 10  # groups with fewer repositories are greyed in the charts: their interval spans most of the axis
-
-
-def wilson(k: int, n: int, z: float = 1.96) -> Tuple[float, float, float]:
-    """Share k/n with its Wilson score interval; NaNs when n is 0."""
-    if n == 0:
-        return (math.nan, math.nan, math.nan)
-    p = k / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return (p, max(0.0, centre - half), min(1.0, centre + half))
 
 
 def pin_era(pin: str) -> str:
@@ -247,5 +236,6 @@ def build(db: Path) -> Report:
         "effective": repos[repos["verdict"].isin(BUG)]["effective"].value_counts()
         .reindex(["yes", "unknown", "no"], fill_value=0).rename_axis("effective").reset_index(name="repositories"),
         "collapsed": collapsed(repos),
+        **then_now_tables(db),
     }
     return Report(repos, tidy_findings(findings, repos, base), tables, headline(repos), prov, base)
