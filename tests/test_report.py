@@ -361,3 +361,14 @@ def test_the_offline_demo_runs_the_whole_pipeline_on_the_sample_corpus(tmp_path,
     dom = BeautifulSoup((tmp_path / "reports" / "report.html").read_text(), "html.parser")
     assert "local checkouts registered from" in dom.find(id="corpus").get_text()
     assert dom.find(id="affected").find("a", href=lambda h: h and "/blob/" in h)
+
+
+def test_pairing_table_accounts_for_every_bug_verdict(catalog, tmp_path):
+    report = build(catalog)
+    table = report.tables["by_pairing"]
+    bug = report.repos["verdict"].isin(["affected", "flawed-seed"]).sum()
+    assert table["repositories"].sum() == bug
+    assert list(table["pairing"]) == ["construction site", "class", "untraced", "no loader"]
+    write(report, tmp_path / "out")
+    page = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert 'id="pairing"' in page and "What the verdicts rest on" in page

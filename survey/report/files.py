@@ -86,7 +86,18 @@ SCHEMAS: Dict[str, Tuple[str, List[dict]]] = {
         _f("seed_path", S, "file of the reseed"), _f("seed_line", I, "line of the reseed"),
         _f("seed_code", S, "source text of the reseed"),
         _f("fingerprint", S, "hash of the Dataset's normalised per-sample code: equal across copies"),
+        _f("pairing", S, "how the loader was paired with the dataset: construction site (judged with the "
+                         "arguments its dataset was built with), class (traced to the class only), untraced "
+                         "(paired with every dataset); empty without a loader"),
+        _f("vendored", B, "the draw and its loader lie in a vendored third-party tree (not counted)"),
+        _f("unreachable", B, "the loader is built in a function nothing can call (counts as single-process)"),
         _f("url", S, "link to the reported line at the analysed commit; empty without a GitHub name and commit"),
+    ]),
+    "by_pairing": ("How the headline verdicts rest on the analysis: per affected or flawed-seed repository, the "
+                   "best pairing of a deciding finding with its loader.", [
+        _f("pairing", S, "construction site, class, untraced, or no loader"),
+        _f("repositories", I, "affected or flawed-seed repositories"),
+        _f("share", N, "repositories / affected or flawed-seed repositories"),
     ]),
     "funnel": ("How many repositories pass each step of the question.", [
         _f("step", S, "the step"), _f("repositories", I, "repositories at this step"),

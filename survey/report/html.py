@@ -89,6 +89,8 @@ TABLES = {
     "by_recipe": [Col("recipe", "recipe"), Col("repositories", "repositories", "int"),
                   Col("share", "of draws under workers", "pct")],
     "effective": [Col("effective", "bug shows with the pinned torch"), Col("repositories", "repositories", "int")],
+    "by_pairing": [Col("pairing", "loader paired with its dataset by"), Col("repositories", "repositories", "int"),
+                   Col("share", "of affected and flawed-seed", "pct")],
 }
 
 

@@ -129,6 +129,23 @@ def repo_recipes(repos: pd.DataFrame, findings: pd.DataFrame) -> pd.Series:
     return repos["repo"].map(worst.set_index("repo")["code"].map(RECIPES)).fillna("")
 
 
+PAIRINGS = ["construction site", "class", "untraced"]
+
+
+def pairings(repos: pd.DataFrame, findings: pd.DataFrame) -> pd.DataFrame:
+    """How the headline verdicts rest on the analysis: per affected or flawed-seed repository, the best way
+    one of its deciding findings was paired with its loader (traced to the call that built the dataset, to
+    the class only, or not traced and paired with every dataset)."""
+    bug = repos.loc[repos["verdict"].isin(BUG), ["repo", "verdict"]]
+    f = findings.reindex(columns=["repo", "verdict", "pairing"]).merge(bug, on=["repo", "verdict"])
+    rank = {p: i for i, p in enumerate(PAIRINGS)}
+    best = f.assign(r=f["pairing"].map(rank).fillna(len(PAIRINGS))).groupby("repo")["r"].min()
+    counts = best.map(dict(enumerate(PAIRINGS))).fillna("no loader").value_counts()
+    df = counts.reindex(PAIRINGS + ["no loader"], fill_value=0).rename_axis("pairing").reset_index(name="repositories")
+    df["share"] = df["repositories"] / max(len(bug), 1)
+    return df
+
+
 def recipes(repos: pd.DataFrame) -> pd.DataFrame:
     base = repos[repos["verdict"].isin(WITH_WORKERS)]
     counts = base.loc[base["recipe"] != "", "recipe"].value_counts()
@@ -175,13 +192,16 @@ def tidy_findings(findings: pd.DataFrame, repos: pd.DataFrame, base: str) -> pd.
     f["line"] = pd.to_numeric(f["line"], errors="coerce").astype("Int64")
     f["col"] = pd.to_numeric(f["col"], errors="coerce").astype("Int64")
     f["url"] = code_urls(base, f)
+    for flag in ("vendored", "unreachable"):  # 0/1 in the catalog, empty in one written before them
+        f[flag] = pd.to_numeric(f.get(flag, pd.Series(index=f.index, dtype=float)), errors="coerce") \
+            .map({0: False, 1: True}).astype(object)
     return f.reindex(columns=FINDING_COLUMNS)
 
 
 FINDING_COLUMNS = ["repo", "commit", "code", "verdict", "recipe", "path", "line", "col", "dataset", "rng_kind",
                    "draw_path", "draw_line", "draw_col", "draw_code", "loader_path", "loader_line", "loader_code",
                    "num_workers", "num_workers_evidence", "worker_init_fn", "seed_path", "seed_line", "seed_code",
-                   "fingerprint", "url"]
+                   "fingerprint", "pairing", "vendored", "unreachable", "url"]
 REPO_COLUMNS = ["repo", "commit", "verdict", "recipe", "rng_kind", "effective", "torch_pin", "torch_era", "copy_group",
                 "copies", "stars", "forks", "created_at", "pushed_at", "fork", "archived", "license", "findings",
                 "errors", "classified_at", "tool_version", "source", "fetched_at"]
@@ -233,6 +253,7 @@ def build(db: Path) -> Report:
         "by_torch_pin": share_by(repos, repos["torch_era"], "torch_pin",
                                  ["< 1.9 only", "mixed", ">= 1.9 only", "not pinned"]),
         "by_recipe": recipes(repos),
+        "by_pairing": pairings(repos, findings),
         "effective": repos[repos["verdict"].isin(BUG)]["effective"].value_counts()
         .reindex(["yes", "unknown", "no"], fill_value=0).rename_axis("effective").reset_index(name="repositories"),
         "collapsed": collapsed(repos),
