@@ -8,6 +8,8 @@ from .link import Ctx, Index, arg_for
 from .model import Function, Klass
 
 _DEPTH = 8
+_MAX_OPTIONS = 64   # distinct values of one option name followed
+_MAX_HOW = 32       # evidence items kept per worker count
 _ONCE_IN_PARENT = frozenset({A.TORCH_SEED, A.TORCH_DRAW, A.ENTROPY, A.CLOCK})
 GLOBAL_RNG = "global"  # the draw group of NumPy's global RNG
 _NUMPY_RANDOM_MODULE = frozenset({A.qual("numpy.random"), A.qual("numpy.random.mtrand")})
@@ -17,6 +19,7 @@ class Values:
     def __init__(self, index: Index):
         self.ix = index
         self._memo: dict = {}
+        self._options_memo: dict = {}
 
     # -- values --------------------------------------------------------------------------------------
     def expand(self, atoms, ctx: Ctx, depth: int = 0) -> FrozenSet[str]:
@@ -208,15 +211,13 @@ class Values:
                 how.append("None")
             elif A.is_lookup(value) and depth < 3:
                 key = A.lookup_name(value)
-                found = self.ix.options(key)
+                o, h, found = self._option_workers(key, depth)
                 if not found:
                     outcomes.add("unknown")
                     how.append(f"unresolved {key}")
-                resolved_option = resolved_option or bool(found)
-                for opt in found:
-                    o, h = self.workers(opt, Ctx(), depth + 1)
-                    outcomes |= o
-                    how.extend(f"{key} default {x}" for x in h)
+                resolved_option = resolved_option or found
+                outcomes |= o
+                how.extend(h)
             elif A.is_tag(value) and value not in (A.CONST, A.OTHER) or A.is_rng(value) or A.is_site(value):
                 continue
             elif value == A.CONST:
@@ -235,4 +236,22 @@ class Values:
         if not outcomes:
             outcomes.add("unknown")
             how.append("unresolved")
-        return outcomes, how
+        return outcomes, list(dict.fromkeys(how))[:_MAX_HOW]
+
+    def _option_workers(self, key: str, depth: int) -> Tuple[Set[str], List[str], bool]:
+        """What the values configured under one option name give, once per name: a large repository sets
+        num_workers in thousands of places, and each value may name another option."""
+        memo = self._options_memo.get(key)
+        if memo is not None:
+            return memo
+        self._options_memo[key] = (set(), [], True)  # a cycle of options adds nothing
+        found = list(dict.fromkeys(self.ix.options(key)))
+        outcomes: Set[str] = set()
+        how: List[str] = []
+        for opt in found[:_MAX_OPTIONS]:
+            o, h = self.workers(opt, Ctx(), depth + 1)
+            outcomes |= o
+            how.extend(f"{key} default {x}" for x in h)
+        out = (outcomes, list(dict.fromkeys(how))[:_MAX_HOW], bool(found))
+        self._options_memo[key] = out
+        return out

@@ -65,7 +65,9 @@ def _stacked(ax, x, table: pd.DataFrame, width) -> bool:
         bottom = bottom + height
     has = n > 0
     share, lo, hi = (table[c].astype(float) * 100 for c in ("share", "ci_low", "ci_high"))
-    ax.errorbar([v for v, h in zip(x, has) if h], share[has], yerr=[(share - lo)[has], (hi - share)[has]],
+    # clipped: a share of 100% can sit a rounding error above its interval's upper end
+    below, above = (share - lo).clip(lower=0), (hi - share).clip(lower=0)
+    ax.errorbar([v for v, h in zip(x, has) if h], share[has], yerr=[below[has], above[has]],
                 fmt="none", ecolor="#222", capsize=2, lw=.8)
     ax.set_ylim(0, 100)
     ax.set_ylabel("% affected")
