@@ -224,7 +224,8 @@ class LoaderReader:
         if "worker_init_fn" in args:
             atoms = args["worker_init_fn"]
             values = self.v.expand(atoms, ctx)
-            wif = self.v.called(atoms, ctx)
+            # sorted: the seed a finding quotes is the same on every run, whatever the hash seed
+            wif = sorted(self.v.called(atoms, ctx), key=lambda t: t[0].qualname)
             names = sorted({fn.qualname.rsplit(".", 1)[-1] for fn, _, _ in wif})
             wif_text = ", ".join(names) if names else ""
             unresolved = not wif and bool(values - {A.NONE})
