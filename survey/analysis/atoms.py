@@ -371,7 +371,7 @@ def instances_of(atoms: Iterable[str]) -> set:
 
 def seeds_of(atoms: Iterable[str]) -> list:
     """The seeds of RNG constructors among ``atoms``."""
-    return [a[2:] for a in atoms if a.startswith(_SEED)]
+    return [seed_atom(a) for a in atoms if is_seed(a)]
 
 
 _EMBEDDED = re.compile(r"q:([\w.]+)")

@@ -22,12 +22,11 @@ from .loaders import LoaderInfo, LoaderReader, path_of as _path_of
 from .model import Draw, Finding, Function, Klass, Seed, worst
 from .reachable import Reachability
 from .rules import message
-from .values import Values
+from .values import GLOBAL_RNG, Values
 from .vendored import is_vendored
 
 GOOD_SOURCES = frozenset({A.TORCH_SEED, A.WORKER_SEED, A.TORCH_DRAW, A.ENTROPY, A.OTHER})
 _MAX_STEPS = 400
-_WORKER_VERDICTS = frozenset({"affected", "flawed-seed", "seeded"})
 _TRANSFORM_KEYWORDS = frozenset({"transform", "target_transform", "pre_transform"})
 # libraries whose transform= takes a transform, not a dataset's: their calls are not datasets
 _NOT_DATASETS = ("torchvision.transforms", "albumentations", "torch.", "monai.transforms", "numpy", "PIL")
@@ -251,7 +250,7 @@ class Judge:
                 groups.setdefault(key, []).append((fn, draw, ctx))
                 local_seeds[key] = (Seed(draw.line, draw.col, draw.text, "object", draw.refs), ctx, _path_of(self.ix, fn.qualname))
             elif draw.kind == "global":
-                groups.setdefault("global", []).append((fn, draw, ctx))
+                groups.setdefault(GLOBAL_RNG, []).append((fn, draw, ctx))
             elif draw.kind == "object":
                 for key in sorted(self.v.rng_keys(draw.refs, ctx)):
                     groups.setdefault(key, []).append((fn, draw, ctx))
@@ -261,7 +260,7 @@ class Judge:
         multi = [info for info in mine if info.multi]
         out: List[Finding] = []
         for group, draws in sorted(groups.items()):
-            kind = "global" if group == "global" else "instance"
+            kind = "global" if group == GLOBAL_RNG else "instance"
             if not multi:
                 out.extend(self._finding("SRV302", fn, d, ctx, cand, kind, mine[0] if mine else None, None)
                            for fn, d, ctx in draws)
@@ -293,7 +292,7 @@ class Judge:
         seeds += from_wif
 
         def covers(seed: Seed, ctx: Ctx) -> bool:
-            if group == "global":
+            if group == GLOBAL_RNG:
                 return seed.target == "global"
             return seed.target == "object" and group in self.v.rng_keys(seed.refs, ctx)
 
@@ -307,7 +306,7 @@ class Judge:
             good = [j for j in judged if j.ok]
             return ("SRV301", good[0]) if good else (judged[0].code, judged[0])
         lightning_here = lightning(info) and not info.wif
-        if lightning_here and group == "global":
+        if lightning_here and group == GLOBAL_RNG:
             # seed_everything(workers=True) installs Lightning's worker_init_fn, seeded from the process seed
             # and worker id per epoch, on loaders that have none.
             return "SRV301", SeedJudgement(True, "", "seed_everything(workers=True)")
@@ -319,9 +318,9 @@ class Judge:
             others = {s.target for s, _, _ in from_wif} | ({"global"} if lightning_here else set())
             text = from_wif[0][0].text if from_wif else "seed_everything(workers=True)"
             where = f"{from_wif[0][2]}:{from_wif[0][0].line}: {text}" if from_wif else text
-            code = "SRV205" if group != "global" and "global" in others else "SRV204"
+            code = "SRV205" if group != GLOBAL_RNG and "global" in others else "SRV204"
             return code, SeedJudgement(False, code, where)
-        return ("SRV101" if group == "global" else "SRV102"), None
+        return ("SRV101" if group == GLOBAL_RNG else "SRV102"), None
 
     def _finding(self, code: str, fn: Function, draw: Draw, ctx: Ctx, cand: Candidate, kind: str,
                  info: Optional[LoaderInfo], seed: Optional[SeedJudgement]) -> Finding:
@@ -412,12 +411,9 @@ def judge_repo(index: Index, vendored_roots: FrozenSet[str] = frozenset(),
     deciding = [f for f in findings if count_vendored or not f.vendored]
     has_dataset = any(c.dataset is not None or A.is_library_dataset(c.key) for c in cands)
     if deciding:
-        # a loader nothing can run starts no worker: its dataset's draws are single-process at most
-        verdict = worst("single-process" if f.unreachable and f.verdict in _WORKER_VERDICTS else f.verdict
-                        for f in deciding)
+        verdict = worst(f.counted_verdict for f in deciding)
     else:
         verdict = "clean" if has_dataset else "no-dataset"
-    kinds = {f.rng_kind for f in deciding if f.verdict == verdict
-             or f.unreachable and verdict == "single-process" and f.verdict in _WORKER_VERDICTS}
+    kinds = {f.rng_kind for f in deciding if f.supports(verdict)}
     rng_kind = "both" if len(kinds) > 1 else (kinds.pop() if kinds else "")
     return verdict, rng_kind, findings

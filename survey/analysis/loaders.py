@@ -185,8 +185,7 @@ class LoaderReader:
                     if name != "**":
                         args[name] = tuple(sorted(self.v.expand(atoms, ctx)))
                 unknown = hidden and unknown
-        wif = [a for _, a in self.ix.attrs(klass, "worker_init_fn")]
-        if wif and "worker_init_fn" not in args:
+        if "worker_init_fn" not in args and next(self.ix.attrs(klass, "worker_init_fn"), None) is not None:
             args["worker_init_fn"] = tuple(sorted(self.v.expand([A.self_attr("worker_init_fn")], Ctx(None, klass))))
         return replace(loader, args=tuple(sorted(args.items())), kwargs_unknown=unknown)
 
@@ -209,7 +208,7 @@ class LoaderReader:
                 elif hit is not None and hit.kind == "external" and _library_object(cls):
                     # a library class or constructor (TensorDataset, Dataset.from_dict): traced to it; a
                     # registry factory (mmdet's build_dataset(cfg)) may return a repo dataset: untraced
-                    targets.add(A.library_dataset(hit.name if hit is not None else cls))
+                    targets.add(A.library_dataset(hit.name))
         if not targets:
             root = self._external_root(args.get("dataset", ()))
             if root:

@@ -127,12 +127,17 @@ class Finding:
     # was built with), "class" (traced to the class only), "untraced" (paired with every dataset)
     pairing: str = ""
 
-    def supports(self, verdict: str) -> bool:
-        """Whether this finding is evidence for the repository verdict (an unreachable loader starts no
-        worker, so its draws count as single-process)."""
+    @property
+    def counted_verdict(self) -> str:
+        """The verdict this finding stands for in its repository's: an unreachable loader starts no worker,
+        so the draws it would load count as single-process at most."""
         if self.unreachable and self.verdict in ("affected", "flawed-seed", "seeded"):
-            return verdict == "single-process"
-        return self.verdict == verdict
+            return "single-process"
+        return self.verdict
+
+    def supports(self, verdict: str) -> bool:
+        """Whether this finding is evidence for the repository verdict."""
+        return self.counted_verdict == verdict
 
 
 @dataclass(frozen=True)

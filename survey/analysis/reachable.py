@@ -25,18 +25,25 @@ class Reachability:
     def __init__(self, repo: RepoFiles):
         self.repo = repo
         self._memo: Dict[str, bool] = {}
+        self._scripts: Dict[str, bool] = {}
 
     def loader_runs(self, scope: str, module: str) -> bool:
         """Whether the function or method with this qualname, defined in ``module``, can run."""
         name = scope.rsplit(".", 1)[-1]
         if name in _ALWAYS or name.startswith("__") or name.endswith("_dataloader") or "<lambda" in name:
             return True
-        data = self.repo.read(module) if module in self.repo.paths else None
-        if not data or not _MAIN_BLOCK.search(data):
+        if not self._is_script(module):
             return True
         if name not in self._memo:
             self._memo[name] = self._spelled_twice(name)
         return self._memo[name]
+
+    def _is_script(self, module: str) -> bool:
+        """Whether a module has an ``if __name__ == "__main__":`` block (read once per module)."""
+        if module not in self._scripts:
+            data = self.repo.read(module) if module in self.repo.paths else None
+            self._scripts[module] = bool(data and _MAIN_BLOCK.search(data))
+        return self._scripts[module]
 
     def _spelled_twice(self, name: str) -> bool:
         token = re.compile(rb"(?<![\w.])" + re.escape(name.encode()) + rb"\b|\." + re.escape(name.encode()) + rb"\b")

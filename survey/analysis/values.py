@@ -11,7 +11,7 @@ _DEPTH = 8
 _MAX_OPTIONS = 64   # distinct values of one option name followed
 _MAX_HOW = 32       # evidence items kept per worker count
 _ONCE_IN_PARENT = frozenset({A.TORCH_SEED, A.TORCH_DRAW, A.ENTROPY, A.CLOCK})
-GLOBAL_RNG = "global"  # the draw group of NumPy's global RNG
+GLOBAL_RNG = "global"  # the draw group of NumPy's global RNG (rng_keys of self.rng = np.random join it)
 _NUMPY_RANDOM_MODULE = frozenset({A.qual("numpy.random"), A.qual("numpy.random.mtrand")})
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import FrozenSet, Tuple
+from typing import FrozenSet
 
 from .sources import SKIP_DIRS
 
@@ -59,11 +59,3 @@ def vendored_roots(root: Path) -> FrozenSet[str]:
 
 def is_vendored(path: str, roots: FrozenSet[str]) -> bool:
     return any(path == r or path.startswith(r + "/") for r in roots)
-
-
-def split(findings, roots: FrozenSet[str]) -> Tuple[list, list]:
-    """(own, vendored) findings."""
-    own, vendored = [], []
-    for f in findings:
-        (vendored if is_vendored(f.path, roots) else own).append(f)
-    return own, vendored
