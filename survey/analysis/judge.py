@@ -223,7 +223,7 @@ class Judge:
         if A.is_loader_key(cand.key):
             mine = [loaders[A.loader_index(cand.key)]]
         else:
-            mine = [info for info in loaders if cand.key in info.targets or not info.targets]
+            mine = [info for info in loaders if info.loads(cand.key)]
         # Each loader traced to the calls that built its dataset is judged with what those calls passed
         # (the val loader's augment=False); the others with everything any caller passes the class.
         by_site, rest = [], []
@@ -339,7 +339,7 @@ class Judge:
             loader=f"{info.where}: {info.loader.text}" if info else "", num_workers=workers,
             worker_init_fn=info.wif_text if info else "", seed=seed.seed if seed else "",
             unreachable=info is not None and not self.reach.loader_runs(info.loader.scope, module_name(info.path)),
-            pairing="" if info is None else ("class" if info.targets else "untraced"),
+            pairing="" if info is None else ("class" if cand.key in info.targets else "untraced"),
         )
 
 

@@ -16,6 +16,7 @@ from .values import Values
 
 _DYNAMIC_ROOTS = frozenset({"importlib", "imp", "builtins", "operator", "functools", "pydoc", "hydra"})
 _REGISTRY_FACTORY = re.compile(r"(build|make|create|get)_")
+_DYNAMIC_BUILTINS = frozenset({"eval", "getattr", "__import__", "globals", "locals", "vars"})
 
 
 @dataclass
@@ -30,6 +31,12 @@ class LoaderInfo:
     wif_unresolved: bool
     persistent: bool
     wif_optional: bool = False                 # worker_init_fn=None in some runs (fn if args.seed else None)
+    # some of what it may load is built by a dynamic lookup (eval(cfg["type"]), getattr(module, name), a
+    # registry factory) beside the classes it is traced to: it may load any dataset of the repository
+    open: bool = False
+
+    def loads(self, key: str) -> bool:
+        return not self.targets or self.open or key in self.targets
 
     # Counting workers can chase a value up several callers (each parse of their files): done only for
     # loaders of a dataset that draws NumPy randomness, most loaders never need it.
@@ -199,6 +206,7 @@ class LoaderReader:
                 for name, atoms in forwarded.items():
                     args.setdefault(name, atoms)
         targets: Set[str] = set()
+        dynamic = False
         for value in self.v.expand(args.get("dataset", ()), ctx):
             if A.is_instance(value):
                 cls = A.instance_class(value)
@@ -209,6 +217,8 @@ class LoaderReader:
                     # a library class or constructor (TensorDataset, Dataset.from_dict): traced to it; a
                     # registry factory (mmdet's build_dataset(cfg)) may return a repo dataset: untraced
                     targets.add(A.library_dataset(hit.name))
+                elif hit is None or hit.kind == "external":
+                    dynamic = dynamic or _dynamic(cls)
         if not targets:
             root = self._external_root(args.get("dataset", ()))
             if root:
@@ -234,12 +244,21 @@ class LoaderReader:
         elif loader.kwargs_unknown:
             unresolved, wif_text = False, ""
         persistent = A.TRUE in self.v.expand(args.get("persistent_workers", ()), ctx)
-        return LoaderInfo(loader, path, ctx, targets, count, wif, wif_text, unresolved, persistent, optional)
+        return LoaderInfo(loader, path, ctx, targets, count, wif, wif_text, unresolved, persistent, optional,
+                          open=dynamic and bool(targets))
 
 
 def _call_as_loader(call, fn: Function, name: str) -> Loader:
     args, unknown = dataloader_arguments(call.args)
     return Loader(call.line, call.col, f"{name}(...)", fn.qualname, fn.cls, args, unknown)
+
+
+def _dynamic(qualname: str) -> bool:
+    """Whether a call builds whatever a name picks at run time: eval, getattr, importlib, a registry factory."""
+    if qualname in _DYNAMIC_BUILTINS:
+        return True
+    return "." in qualname and (qualname.split(".")[0] in _DYNAMIC_ROOTS
+                                or bool(_REGISTRY_FACTORY.match(qualname.rsplit(".", 1)[-1])))
 
 
 def _library_object(qualname: str) -> bool:
