@@ -176,11 +176,25 @@ class Judge:
             return False
         for guard in guards:
             attr, wanted = (guard[1:], False) if guard.startswith("!") else (guard, True)
-            truth = _truth(self.v.expand([A.self_attr(attr)], ctx))
+            truth = self._site_truth(attr, ctx)
             if truth is not None and truth != wanted:
                 return True
         return False
 
+
+    def _site_truth(self, attr: str, ctx: Ctx) -> Optional[bool]:
+        """Truth of self.attr at a construction site. ``self.test = test`` where the site passes test=True is
+        true, although the attribute's atoms also carry the parameter's default (False): the default only
+        holds where a call leaves the parameter out."""
+        passed = dict(ctx.site[1])
+        sets = list(self.ix.attrs(ctx.klass, attr))
+        truths = set()
+        for owner, a in sets:
+            params = [A.param_name(x) for x in a.atoms if A.is_param(x)]
+            if a.method != "__init__" or owner is not ctx.klass or len(params) != 1 or not passed.get(params[0]):
+                return _truth(self.v.expand([A.self_attr(attr)], ctx))
+            truths.add(_truth(passed[params[0]]))
+        return truths.pop() if len(truths) == 1 else None
 
     # 4. judgement ------------------------------------------------------------------------------------
     def judge_seed(self, seed: Seed, ctx: Ctx, persistent: bool, path: str) -> SeedJudgement:
