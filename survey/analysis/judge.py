@@ -97,6 +97,12 @@ class Judge:
                 fn = ix.method(k, m)
                 if fn is not None:
                     entries.append((fn, k, True, ()))
+            if not any(fn.name == "__getitem__" or fn.name == "__iter__" for fn, *_ in entries) and is_ds \
+                    and any(b.startswith(N.GEOMETRIC_DATASETS) for b in ix.external_bases(k)):
+                # PyTorch Geometric's Dataset.__getitem__ calls the subclass's get(idx) for every sample
+                fn = ix.method(k, "get")
+                if fn is not None:
+                    entries.append((fn, k, True, ()))
             if not any(fn.name == "__getitem__" or fn.name == "__iter__" for fn, *_ in entries):
                 # A subclass of a library dataset runs the transforms it hands to the library's __getitem__.
                 for attr in ("transform", "target_transform", "transforms"):
@@ -302,7 +308,7 @@ class Judge:
         if key not in self._wif_seen:
             self._wif_seen[key] = [(s, ctx, _path_of(self.ix, fn.qualname))
                                    for fn, s, ctx in self.wif_seeds(info, cand.dataset)]
-        from_wif = self._wif_seen[key]
+        from_wif = self._wif_seen[key] + [(s, info.ctx, info.path) for s in info.wif_seeds]
         seeds += from_wif
 
         def covers(seed: Seed, ctx: Ctx) -> bool:

@@ -11,11 +11,13 @@ from . import atoms as A
 from . import names as N
 from .evaluate import dataloader_arguments
 from .link import Ctx, Index, bind
-from .model import Function, Klass, Loader
+from .model import Function, Klass, Loader, Seed
 from .values import Values
 
 _DYNAMIC_ROOTS = frozenset({"importlib", "imp", "builtins", "operator", "functools", "pydoc", "hydra"})
 _REGISTRY_FACTORY = re.compile(r"(build|make|create|get)_")
+_SEEDER_TARGETS = {**{q: "global" for q in N.NUMPY_GLOBAL_SEEDERS}, **{q: "python" for q in N.PYTHON_SEEDERS},
+                   **{q: "torch" for q in N.TORCH_SEEDERS}}
 _DYNAMIC_BUILTINS = frozenset({"eval", "getattr", "__import__", "globals", "locals", "vars"})
 
 
@@ -34,6 +36,8 @@ class LoaderInfo:
     # some of what it may load is built by a dynamic lookup (eval(cfg["type"]), getattr(module, name), a
     # registry factory) beside the classes it is traced to: it may load any dataset of the repository
     open: bool = False
+    # worker_init_fn=np.random.seed (a library seeder itself): each worker calls it with its worker id
+    wif_seeds: Tuple[Seed, ...] = ()
 
     def loads(self, key: str) -> bool:
         return not self.targets or self.open or key in self.targets
@@ -229,15 +233,17 @@ class LoaderReader:
             count = lambda: ({"unknown"}, ["unresolved **kwargs"])  # noqa: E731
         else:
             count = lambda: ({"zero"}, ["absent"])  # noqa: E731
-        wif, wif_text, unresolved, optional = [], "", False, False
+        wif, wif_text, unresolved, optional, direct = [], "", False, False, ()
         if "worker_init_fn" in args:
             atoms = args["worker_init_fn"]
             values = self.v.expand(atoms, ctx)
             # sorted: the seed a finding quotes is the same on every run, whatever the hash seed
             wif = sorted(self.v.called(atoms, ctx), key=lambda t: t[0].qualname)
             names = sorted({fn.qualname.rsplit(".", 1)[-1] for fn, _, _ in wif})
-            wif_text = ", ".join(names) if names else ""
-            unresolved = not wif and bool(values - {A.NONE})
+            direct = tuple(Seed(loader.line, loader.col, f"{q}(worker_id)", target, (A.WORKER_ID,))
+                           for q in sorted(A.names_of(values)) for target in (_SEEDER_TARGETS.get(q),) if target)
+            wif_text = ", ".join(names + [s.text for s in direct])
+            unresolved = not wif and not direct and bool(values - {A.NONE})
             optional = A.NONE in values and (bool(wif) or unresolved)
             if unresolved:
                 wif_text = "unresolved"
@@ -245,7 +251,7 @@ class LoaderReader:
             unresolved, wif_text = False, ""
         persistent = A.TRUE in self.v.expand(args.get("persistent_workers", ()), ctx)
         return LoaderInfo(loader, path, ctx, targets, count, wif, wif_text, unresolved, persistent, optional,
-                          open=dynamic and bool(targets))
+                          open=dynamic and bool(targets), wif_seeds=direct)
 
 
 def _call_as_loader(call, fn: Function, name: str) -> Loader:
