@@ -78,7 +78,12 @@ class Evaluator:
         if isinstance(node, ast.Name):
             return self.name_atoms(node.id, scope, d)
         if isinstance(node, ast.Attribute):
-            return _attr_atoms(self.atoms(node.value, scope, d), node.attr, node.value)
+            out = _attr_atoms(self.atoms(node.value, scope, d), node.attr, node.value)
+            if _is_super(node.value) and scope.cls:
+                # super().__init__(dataset, ...), super().__getitem__(i): the bases' methods (resolved, with
+                # the MRO, when linked), so what a subclass passes up reaches the base's parameters
+                out |= {A.qual(f"{A.qual_name(b)}.{node.attr}") for b in self._bases(scope.cls) if A.is_qual(b)}
+            return out
         if isinstance(node, ast.Call):
             return self.call_atoms(node, scope, d)
         if isinstance(node, ast.Subscript):
@@ -127,6 +132,15 @@ class Evaluator:
         if isinstance(node, ast.DictComp):
             return set(self.atoms(node.value, scope, d))
         return {A.OTHER}
+
+    def _bases(self, cls: str) -> frozenset:
+        for scope, node, _ in self.c.classes:
+            if scope.qualname == cls:
+                out: Set[str] = set()
+                for base in node.bases:
+                    out |= self.atoms(base, scope.parent)
+                return frozenset(out)
+        return frozenset()
 
     def name_atoms(self, name: str, origin: Scope, d: int) -> Set[str]:
         # Most names are modules, imports, definitions, self and plain parameters (np, torch, self, x): looked
@@ -411,6 +425,10 @@ def dataloader_arguments(call_args, positional=N.DATALOADER_POSITIONAL) -> Tuple
         else:
             args.setdefault(key, set()).update(atoms)
     return tuple((k, sorted_atoms(v)) for k, v in sorted(args.items())), unknown
+
+
+def _is_super(node) -> bool:
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "super"
 
 
 def _may_run_repo_code(callee, quals) -> bool:

@@ -23,6 +23,7 @@ from .model import Draw, Finding, Function, Klass, Seed, worst
 from .reachable import Reachability
 from .rules import message
 from .values import GLOBAL_RNG, Values
+from .testcode import TestFiles
 from .vendored import is_vendored
 
 GOOD_SOURCES = frozenset({A.TORCH_SEED, A.WORKER_SEED, A.TORCH_DRAW, A.ENTROPY, A.OTHER})
@@ -414,7 +415,7 @@ def judge_repo(index: Index, vendored_roots: FrozenSet[str] = frozenset(),
     """(verdict, rng_kind, findings) for the repository behind the index.
 
     Findings whose draw and loader both lie in a vendored tree are marked; they decide the verdict only
-    with ``count_vendored``."""
+    with ``count_vendored``. Findings whose loader is in test code are marked and never decide it."""
     judge = Judge(index)
     loaders = judge.loaders()
     lightning = _lightning_rule(index)
@@ -428,8 +429,11 @@ def judge_repo(index: Index, vendored_roots: FrozenSet[str] = frozenset(),
     findings = sorted(unique.values(), key=lambda f: (f.path, f.line, f.col, f.code))
     if vendored_roots:
         findings = [replace(f, vendored=True) if _in_vendored(f, vendored_roots) else f for f in findings]
-    deciding = [f for f in findings if count_vendored or not f.vendored]
-    has_dataset = any(c.dataset is not None or A.is_library_dataset(c.key) for c in cands)
+    tests = TestFiles(index.repo)
+    findings = [replace(f, in_tests=True) if tests.holds((f.loader or f.rng_call).split(":", 1)[0]) else f
+                for f in findings]
+    deciding = [f for f in findings if (count_vendored or not f.vendored) and not f.in_tests]
+    has_dataset = any((c.dataset is not None or A.is_library_dataset(c.key)) and not tests.holds(c.path) for c in cands)
     if deciding:
         verdict = worst(f.counted_verdict for f in deciding)
     else:

@@ -212,7 +212,9 @@ class LoaderReader:
         targets: Set[str] = set()
         dynamic = False
         for value in self.v.expand(args.get("dataset", ()), ctx):
-            if A.is_instance(value):
+            if value == A.SELF and ctx.klass is not None:
+                targets.add(A.instance(ctx.klass.qualname))  # DataLoader(self, ...) in a dataset's own method
+            elif A.is_instance(value):
                 cls = A.instance_class(value)
                 hit = self.ix.resolve(cls)
                 if hit is not None and hit.kind == "class":

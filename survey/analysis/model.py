@@ -122,6 +122,7 @@ class Finding:
     seed: str = ""
     fingerprint: str = ""   # the dataset's per-sample code: equal across copies of the same code
     vendored: bool = False  # the draw and its loader are in a vendored third-party tree (analysis.vendored)
+    in_tests: bool = False  # the loader (or, without one, the draw) is in test code (analysis.testcode)
     unreachable: bool = False  # the loader is built in a function nothing can call (analysis.reachable)
     # how the loader was paired with the dataset: "construction site" (judged with the arguments its dataset
     # was built with), "class" (traced to the class only), "untraced" (paired with every dataset)
@@ -166,7 +167,7 @@ class RepoVerdict:
             "repo": self.repo, "verdict": self.verdict, "rng_kind": self.rng_kind,
             "torch_pin": self.torch_pin, "effective": self.effective,
             "findings": sum(1 for f in self.findings if f.supports(self.verdict)
-                            and (self.vendored_counted or not f.vendored)),
+                            and (self.vendored_counted or not f.vendored) and not f.in_tests),
             "errors": len(self.errors),
         }
 

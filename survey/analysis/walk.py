@@ -279,6 +279,24 @@ class Collector:
         return [(node.test, scope, guards), *((n, scope, guards + (test,)) for n in body),
                 *((n, scope, guards + (negated,)) for n in orelse)]
 
+    def _subscript(self, node: ast.Subscript, scope: Scope):
+        """``self.dataset[idx]`` (a wrapper reading the dataset it wraps) runs that object's __getitem__: it is
+        recorded as the call ``self.dataset.__getitem__(idx)``. Only items of self's attributes: reading an
+        item of anything else would add a call per indexing of every array."""
+        if not scope.self_name or not isinstance(node.ctx, ast.Load):
+            return None
+        base = node.value
+        while isinstance(base, ast.Subscript):  # self.datasets[k][idx]
+            base = base.value
+        if isinstance(base, ast.Attribute) and isinstance(base.value, ast.Name) and base.value.id == scope.self_name:
+            func = ast.Attribute(value=node.value, attr="__getitem__", ctx=ast.Load())
+            call = ast.Call(func=func, args=[node.slice], keywords=[])
+            ast.copy_location(func, node)
+            ast.copy_location(call, node)
+            line, col = self._pos(node)
+            scope.calls.append((call, line, col, self._guards))
+        return None
+
     def _call(self, node: ast.Call, scope: Scope):
         line, col = self._pos(node)
         scope.calls.append((node, line, col, self._guards))
@@ -339,7 +357,7 @@ _HANDLERS = {
     ast.Assign: Collector._assign, ast.AnnAssign: Collector._ann_assign, ast.AugAssign: Collector._aug_assign,
     ast.NamedExpr: Collector._aug_assign, ast.For: Collector._for, ast.AsyncFor: Collector._for,
     ast.comprehension: Collector._for, ast.withitem: Collector._with_item, ast.Return: Collector._return,
-    ast.Call: Collector._call, ast.If: Collector._if,
+    ast.Call: Collector._call, ast.If: Collector._if, ast.Subscript: Collector._subscript,
 }
 
 

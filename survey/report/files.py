@@ -91,6 +91,7 @@ SCHEMAS: Dict[str, Tuple[str, List[dict]]] = {
                          "(paired with every dataset); empty without a loader"),
         _f("vendored", B, "the draw and its loader lie in a vendored third-party tree (not counted)"),
         _f("unreachable", B, "the loader is built in a function nothing can call (counts as single-process)"),
+        _f("in_tests", B, "the loader (or, without one, the draw) is in the repository's test code (not counted)"),
         _f("url", S, "link to the reported line at the analysed commit; empty without a GitHub name and commit"),
     ]),
     "by_pairing": ("How the headline verdicts rest on the analysis: per affected or flawed-seed repository, the "

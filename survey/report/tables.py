@@ -192,7 +192,7 @@ def tidy_findings(findings: pd.DataFrame, repos: pd.DataFrame, base: str) -> pd.
     f["line"] = pd.to_numeric(f["line"], errors="coerce").astype("Int64")
     f["col"] = pd.to_numeric(f["col"], errors="coerce").astype("Int64")
     f["url"] = code_urls(base, f)
-    for flag in ("vendored", "unreachable"):  # 0/1 in the catalog, empty in one written before them
+    for flag in ("vendored", "unreachable", "in_tests"):  # 0/1 in the catalog, empty in one written before them
         f[flag] = pd.to_numeric(f.get(flag, pd.Series(index=f.index, dtype=float)), errors="coerce") \
             .map({0: False, 1: True}).astype(object)
     return f.reindex(columns=FINDING_COLUMNS)
@@ -201,7 +201,7 @@ def tidy_findings(findings: pd.DataFrame, repos: pd.DataFrame, base: str) -> pd.
 FINDING_COLUMNS = ["repo", "commit", "code", "verdict", "recipe", "path", "line", "col", "dataset", "rng_kind",
                    "draw_path", "draw_line", "draw_col", "draw_code", "loader_path", "loader_line", "loader_code",
                    "num_workers", "num_workers_evidence", "worker_init_fn", "seed_path", "seed_line", "seed_code",
-                   "fingerprint", "pairing", "vendored", "unreachable", "url"]
+                   "fingerprint", "pairing", "vendored", "unreachable", "in_tests", "url"]
 REPO_COLUMNS = ["repo", "commit", "verdict", "recipe", "rng_kind", "effective", "torch_pin", "torch_era", "copy_group",
                 "copies", "stars", "forks", "created_at", "pushed_at", "fork", "archived", "license", "findings",
                 "errors", "classified_at", "tool_version", "source", "fetched_at"]
