@@ -193,6 +193,8 @@ class LoaderReader:
         args = dict(loader.args)
         if loader.kwargs_unknown and "**" in args:
             forwarded = self._forwarded(args["**"], ctx)
+            if forwarded is None:
+                forwarded = self.v.unpacked(args["**"], ctx)
             if forwarded is not None:
                 # DataLoader(ds, **kwargs) in def data_loader(args, **kwargs): what its callers pass
                 loader = replace(loader, kwargs_unknown=False)

@@ -1,7 +1,7 @@
 """What atoms stand for once the repository is linked: values, callables, RNG identities, worker counts."""
 from __future__ import annotations
 
-from typing import FrozenSet, List, Optional, Set, Tuple
+from typing import Dict, FrozenSet, List, Optional, Set, Tuple
 
 from . import atoms as A
 from .link import Ctx, Index, arg_for
@@ -142,6 +142,31 @@ class Values:
             if atoms is not None:
                 out |= self.expand(atoms, Ctx(caller, ix.class_of(caller)), depth + 1)
         return out
+
+    def unpacked(self, atoms, ctx: Ctx) -> Optional[Dict[str, Tuple[str, ...]]]:
+        """The entries of the dict ``**atoms`` unpacks when each of its sources is a dict the repository spells
+        out: one a repo function returns (``**loader_opts(6)`` with ``return {"num_workers": n}``, its
+        parameters from its callers) or a module variable of another module (``**config.LOADER``); None when
+        any source is something else, so the loader's keywords stay unknown."""
+        ix = self.ix
+        out: Dict[str, Set[str]] = {}
+        for atom in atoms:
+            source, where = None, Ctx()
+            if A.is_result(atom) and A.is_qual(A.result_of(atom)):
+                hit = ix.resolve(A.qual_name(A.result_of(atom)))
+                if hit is not None and hit.kind == "function":
+                    source, where = hit.function.returns, Ctx(hit.function, ix.class_of(hit.function))
+            elif A.is_qual(atom):
+                hit = ix.resolve(A.qual_name(atom))
+                if hit is not None and hit.kind == "variable" and not hit.rest:
+                    source = hit.atoms
+            if source is None or A.DICT not in source:
+                return None
+            for entry in source:
+                if A.is_entry(entry):
+                    key, value = A.entry_parts(entry)
+                    out.setdefault(key, set()).update(self.expand([value], where))
+        return {k: tuple(sorted(v)) for k, v in out.items()} if out else None
 
     # -- callables -----------------------------------------------------------------------------------
     def called(self, atoms, ctx: Ctx) -> List[Tuple[Function, Optional[Klass], bool]]:
