@@ -406,7 +406,8 @@ def _may_run_repo_code(callee, quals) -> bool:
         top = q.partition(".")[0]
         if "." not in q and q in _BUILTINS:
             continue
-        if top in N.EXTERNAL_MODULES and "datasets" not in q and q not in N.DATALOADERS:
+        if top in N.EXTERNAL_MODULES and "datasets" not in q and q not in N.DATALOADERS \
+                and q.removesuffix(".__init__") not in N.DATALOADERS:  # DataLoader.__init__(self, ...)
             continue
         return True
     return False

@@ -179,12 +179,14 @@ class LoaderReader:
         args = dict(loader.args)
         unknown = loader.kwargs_unknown
         for inner in init.calls:
-            if any(A.is_member(a) and A.member_parts(a)[1] == "__init__" for a in inner.callee):
-                mapped, hidden = dataloader_arguments(inner.args)
-                for name, atoms in mapped:
-                    if name != "**":
-                        args[name] = tuple(sorted(self.v.expand(atoms, ctx)))
-                unknown = hidden and unknown
+            inner_args = _base_init_args(inner)
+            if inner_args is None:
+                continue
+            mapped, hidden = dataloader_arguments(inner_args)
+            for name, atoms in mapped:
+                if name != "**":
+                    args[name] = tuple(sorted(self.v.expand(atoms, ctx)))
+            unknown = hidden and unknown
         if "worker_init_fn" not in args and next(self.ix.attrs(klass, "worker_init_fn"), None) is not None:
             args["worker_init_fn"] = tuple(sorted(self.v.expand([A.self_attr("worker_init_fn")], Ctx(None, klass))))
         return replace(loader, args=tuple(sorted(args.items())), kwargs_unknown=unknown)
@@ -237,6 +239,18 @@ class LoaderReader:
             unresolved, wif_text = False, ""
         persistent = A.TRUE in self.v.expand(args.get("persistent_workers", ()), ctx)
         return LoaderInfo(loader, path, ctx, targets, count, wif, wif_text, unresolved, persistent, optional)
+
+
+def _base_init_args(call) -> Optional[tuple]:
+    """The arguments a subclass's __init__ hands DataLoader's: of ``super().__init__(dataset, ...)``, or of
+    ``DataLoader.__init__(self, dataset, ...)`` without its explicit self; None for other calls."""
+    for atom in call.callee:
+        if A.is_member(atom) and A.member_parts(atom)[1] == "__init__":
+            return call.args
+        if A.is_qual(atom) and A.qual_name(atom).endswith(".__init__") \
+                and A.qual_name(atom)[:-len(".__init__")] in N.DATALOADERS:
+            return tuple((str(int(k) - 1), v) if k.isdigit() else (k, v) for k, v in call.args if k != "0")
+    return None
 
 
 def _call_as_loader(call, fn: Function, name: str) -> Loader:
