@@ -226,9 +226,9 @@ class LoaderReader:
         wif, wif_text, unresolved, optional = [], "", False, False
         if "worker_init_fn" in args:
             atoms = args["worker_init_fn"]
-            values = self.v.expand(atoms, ctx)
+            values = self.v.configured(atoms, ctx)
             # sorted: the seed a finding quotes is the same on every run, whatever the hash seed
-            wif = sorted(self.v.called(atoms, ctx), key=lambda t: t[0].qualname)
+            wif = sorted(self.v.called(values, ctx), key=lambda t: t[0].qualname)
             names = sorted({fn.qualname.rsplit(".", 1)[-1] for fn, _, _ in wif})
             wif_text = ", ".join(names) if names else ""
             unresolved = not wif and bool(values - {A.NONE})
@@ -237,7 +237,7 @@ class LoaderReader:
                 wif_text = "unresolved"
         elif loader.kwargs_unknown:
             unresolved, wif_text = False, ""
-        persistent = A.TRUE in self.v.expand(args.get("persistent_workers", ()), ctx)
+        persistent = A.TRUE in self.v.configured(args.get("persistent_workers", ()), ctx)
         return LoaderInfo(loader, path, ctx, targets, count, wif, wif_text, unresolved, persistent, optional)
 
 

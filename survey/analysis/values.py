@@ -168,6 +168,22 @@ class Values:
                     out.setdefault(key, set()).update(self.expand([value], where))
         return {k: tuple(sorted(v)) for k, v in out.items()} if out else None
 
+    def configured(self, atoms, ctx: Ctx) -> FrozenSet[str]:
+        """A worker_init_fn or persistent_workers value with option names (``self.hparams.worker_init_fn``,
+        ``cfg.DATALOADER.PERSISTENT_WORKERS``) replaced by what configures them: the config files' values when
+        a file sets the name (they override the code's defaults, as Hydra and yacs merge them), else the
+        code's (parameter defaults, attributes, argparse). A name nothing sets holds nothing: such options
+        carry no callable or flag of their own."""
+        out: Set[str] = set()
+        for value in self.expand(atoms, ctx):
+            if not A.is_lookup(value):
+                out.add(value)
+                continue
+            key = A.lookup_name(value)
+            for opt in self.ix.config_options(key) or self.ix.options(key):
+                out |= self.expand(opt, Ctx())
+        return frozenset(out)
+
     # -- callables -----------------------------------------------------------------------------------
     def called(self, atoms, ctx: Ctx) -> List[Tuple[Function, Optional[Klass], bool]]:
         """The repo functions that run when a value with these atoms is called: (function, self class,
