@@ -225,6 +225,13 @@ class Evaluator:
             for a in arg_values(node):
                 out |= self.atoms(a, scope, d)
             return out or {A.CONST}
+        if q == "getattr" and len(args) >= 2 and literal_str(args[1]) is not None:
+            # getattr(dataset, "worker_init_fn", None): that attribute, or the default when it has none. A
+            # None default is what an absent member already reads as (nothing), and must not stand beside a
+            # member that exists as "None in some runs"
+            out = _attr_atoms(self.atoms(args[0], scope, d), literal_str(args[1]), args[0])
+            default = set(self.atoms(args[2], scope, d)) if len(args) > 2 else set()
+            return out | (default if default != {A.NONE} else set())
         if q == "dict":
             out = {A.DICT}
             for keyword, value in call_arguments(node):

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Dict, FrozenSet, List, Optional, Set, Tuple
 
 from . import atoms as A
+from . import names as N
 from .link import Ctx, Index, arg_for
 from .model import Function, Klass
 
@@ -78,13 +79,15 @@ class Values:
         if A.is_member(atom):
             base, method = A.member_parts(atom)
             out = set()
+            absent = True  # every base is a repo Dataset that has no such member: getattr's default decides
             for value in self._expand_one(base, ctx, depth + 1):
-                if A.is_instance(value):
-                    k = ix.klass(A.instance_class(value))
-                    fn = ix.method(k, method) if k is not None else None
-                    if fn is not None:
-                        out.add(A.qual(fn.qualname))
-            return out or {A.OTHER}
+                k = ix.klass(A.instance_class(value)) if A.is_instance(value) else None
+                fn = ix.method(k, method) if k is not None else None
+                if fn is not None:
+                    out.add(A.qual(fn.qualname))
+                absent = absent and k is not None and fn is None and next(ix.attrs(k, method), None) is None \
+                    and ix.is_dataset(k) and all(N.is_dataset_base(b) for b in ix.external_bases(k))
+            return out or (set() if absent else {A.OTHER})
         if A.is_qual(atom):
             hit = ix.resolve(A.qual_name(atom))
             if hit is None:
