@@ -225,6 +225,16 @@ class Evaluator:
             for a in arg_values(node):
                 out |= self.atoms(a, scope, d)
             return out or {A.CONST}
+        name_arg = args[0] if q == "eval" and args else args[1] if q == "getattr" and len(args) >= 2 else None
+        if name_arg is not None and literal_str(name_arg) is None:
+            # a transform picked by name from a config: getattr(transforms_module, cfg.name)(**kw) may be
+            # anything that module defines, eval(cfg.name) anything this module can name
+            if q == "getattr":
+                bases = [A.qual_name(a) for a in self.atoms(args[0], scope, d) if A.is_qual(a)]
+            else:
+                bases = [self.c.module, *self.c.star_imports]
+            if bases:
+                return {A.qual(f"{b}.{A.ANY_MEMBER}") for b in bases}
         if q == "getattr" and len(args) >= 2 and literal_str(args[1]) is not None:
             # getattr(dataset, "worker_init_fn", None): that attribute, or the default when it has none. A
             # None default is what an absent member already reads as (nothing), and must not stand beside a

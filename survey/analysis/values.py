@@ -11,6 +11,7 @@ from .model import Function, Klass
 _DEPTH = 8
 _MAX_OPTIONS = 64   # distinct values of one option name followed
 _MAX_HOW = 32       # evidence items kept per worker count
+_MAX_MEMBERS = 256  # classes and functions a lookup by name in one module may pick
 _ONCE_IN_PARENT = frozenset({A.TORCH_SEED, A.TORCH_DRAW, A.ENTROPY, A.CLOCK})
 GLOBAL_RNG = "global"  # the draw group of NumPy's global RNG (rng_keys of self.rng = np.random join it)
 _NUMPY_RANDOM_MODULE = frozenset({A.qual("numpy.random"), A.qual("numpy.random.mtrand")})
@@ -88,6 +89,8 @@ class Values:
                 absent = absent and k is not None and fn is None and next(ix.attrs(k, method), None) is None \
                     and ix.is_dataset(k) and all(N.is_dataset_base(b) for b in ix.external_bases(k))
             return out or (set() if absent else {A.OTHER})
+        if A.is_qual(atom) and A.qual_name(atom).endswith("." + A.ANY_MEMBER):
+            return self._members(A.qual_name(atom)[:-len(A.ANY_MEMBER) - 1])
         if A.is_qual(atom):
             hit = ix.resolve(A.qual_name(atom))
             if hit is None:
@@ -125,6 +128,21 @@ class Values:
                     out.add(value)
             return out or {A.OTHER}
         return {atom}
+
+    def _members(self, module: str) -> Set[str]:
+        """The repo classes and functions a lookup by name in a module can reach: those it defines at its
+        top level and those it imports; unknown when the module is not the repository's."""
+        hit = self.ix.resolve(module)
+        if hit is None or hit.kind != "module" or hit.facts is None:
+            return {A.OTHER}
+        facts = hit.facts
+        names = [d.qualname for d in (*facts.classes, *facts.functions)
+                 if d.qualname.rpartition(".")[0] == facts.module and not d.qualname.endswith(".<module>")]
+        for _alias, target in facts.imports:
+            found = self.ix.resolve(target)
+            if found is not None and found.kind in ("class", "function"):
+                names.append(found.name)
+        return {A.qual(n) for n in sorted(set(names))[:_MAX_MEMBERS]} or {A.OTHER}
 
     def _call_site_values(self, param: str, ctx: Ctx, depth: int) -> Set[str]:
         """A parameter no caller bound: what the repository's calls of the function pass for it."""
