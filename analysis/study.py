@@ -12,7 +12,8 @@ cloned or fetched repositories under MIRROR (`owner+name`, bare or with a work t
     survey export-manifest --db WORK/study.db --out data/study/manifest.csv
 
 and copies the report's `repos.csv` and `findings.csv` (every snapshot's verdict is in the then-vs-now
-tables) beside the manifest. Without the mirrors, `survey crawl --manifest data/study/manifest.csv --at
+tables) beside the manifest. It also writes `shared_history.csv`: the kept repositories that share a root
+commit (forks, renames, org moves), one group a line, read from the snapshots with git. Without the mirrors, `survey crawl --manifest data/study/manifest.csv --at
 2021-04-11` with a GitHub token downloads exactly the same commits.
 """
 from __future__ import annotations
@@ -62,7 +63,45 @@ def main(argv=None) -> int:
     survey("export-manifest", "--db", db, "--out", str(STUDY / "manifest.csv"))
     for name in ("repos.csv", "findings.csv"):
         shutil.copy(STUDY / "report" / name, STUDY / name)
+    write_shared_history(kept, args.mirror, STUDY / "shared_history.csv")
     return 0
+
+
+def write_shared_history(repos, mirror: Path, out: Path) -> None:
+    """Groups of repositories whose histories start at a common root commit."""
+    by_root = {}
+    for repo in repos:
+        git = _git_dir(mirror / repo.replace("/", "+"))
+        if git is None:
+            continue
+        roots = subprocess.run(["git", f"--git-dir={git}", "rev-list", "--max-parents=0", "HEAD"],
+                               capture_output=True, text=True, timeout=300).stdout.split()
+        for root in roots:
+            by_root.setdefault(root, set()).add(repo)
+    # a repository with several roots can join groups: merge groups that share a member
+    groups = []
+    for root, members in sorted(by_root.items()):
+        if len(members) < 2:
+            continue
+        for g in groups:
+            if g[1] & members:
+                g[0].append(root)
+                g[1].update(members)
+                break
+        else:
+            groups.append(([root], set(members)))
+    with open(out, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["root_commit", "repos"])
+        for roots, members in sorted(groups, key=lambda g: sorted(g[1])):
+            w.writerow([min(roots), " ".join(sorted(members))])
+
+
+def _git_dir(folder: Path):
+    for candidate in (folder / "repo" / ".git", folder / "repo", folder / ".git", folder):
+        if (candidate / "HEAD").is_file() and (candidate / "objects").is_dir():
+            return candidate
+    return None
 
 
 if __name__ == "__main__":

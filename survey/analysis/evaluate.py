@@ -282,7 +282,8 @@ class Evaluator:
                     draws.append(replace(draw, guards=guards) if guards else draw)
             seeds.extend(self._seed_calls(node, s, quals, line, col))
             if quals & N.DATALOADERS:
-                loaders.append(self._loader(node, s, args, line, col, bool(quals & N.TORCH_DATALOADERS)))
+                loader_args = tuple(self._partial_keywords(node.func, s)) + args
+                loaders.append(self._loader(node, s, loader_args, line, col, bool(quals & N.TORCH_DATALOADERS)))
             if any(N.is_lightning_seed_everything(q) for q in quals):
                 lightning.append((line, keyword_is_true(node, "workers")))
             if isinstance(node.func, ast.Attribute) and node.func.attr in ("add_argument", "set_defaults"):
@@ -332,6 +333,22 @@ class Evaluator:
                 pos += 1
         for k in node.keywords:
             yield (k.arg or "**"), sorted_atoms(self.atoms(k.value, s))
+
+    def _partial_keywords(self, func, s: Scope):
+        """The keywords fixed by ``loader = partial(DataLoader, worker_init_fn=f, ...)`` when ``loader(ds)`` is
+        called: they are the loader's arguments too."""
+        if not isinstance(func, ast.Name):
+            return
+        scope = s
+        while scope is not None and func.id not in scope.assigns and func.id not in scope.params:
+            scope = scope.parent
+        if scope is None or func.id in scope.params:
+            return
+        for value in scope.assigns[func.id]:
+            if isinstance(value, ast.Call) and A.qual("functools.partial") in self.atoms(value.func, scope):
+                for k in value.keywords:
+                    if k.arg:
+                        yield k.arg, sorted_atoms(self.atoms(k.value, scope))
 
     def _object_draw(self, node: ast.Call, s: Scope, line: int, col: int) -> Optional[Draw]:
         obj = self.atoms(node.func.value, s)

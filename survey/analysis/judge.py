@@ -97,6 +97,12 @@ class Judge:
                 fn = ix.method(k, m)
                 if fn is not None:
                     entries.append((fn, k, True, ()))
+            if not any(fn.name == "__getitem__" or fn.name == "__iter__" for fn, *_ in entries) and is_ds \
+                    and any(b.startswith(N.GEOMETRIC_DATASETS) for b in ix.external_bases(k)):
+                # PyTorch Geometric's Dataset.__getitem__ calls the subclass's get(idx) for every sample
+                fn = ix.method(k, "get")
+                if fn is not None:
+                    entries.append((fn, k, True, ()))
             if not any(fn.name == "__getitem__" or fn.name == "__iter__" for fn, *_ in entries):
                 # A subclass of a library dataset runs the transforms it hands to the library's __getitem__.
                 for attr in ("transform", "target_transform", "transforms"):
@@ -176,11 +182,25 @@ class Judge:
             return False
         for guard in guards:
             attr, wanted = (guard[1:], False) if guard.startswith("!") else (guard, True)
-            truth = _truth(self.v.expand([A.self_attr(attr)], ctx))
+            truth = self._site_truth(attr, ctx)
             if truth is not None and truth != wanted:
                 return True
         return False
 
+
+    def _site_truth(self, attr: str, ctx: Ctx) -> Optional[bool]:
+        """Truth of self.attr at a construction site. ``self.test = test`` where the site passes test=True is
+        true, although the attribute's atoms also carry the parameter's default (False): the default only
+        holds where a call leaves the parameter out."""
+        passed = dict(ctx.site[1])
+        sets = list(self.ix.attrs(ctx.klass, attr))
+        truths = set()
+        for owner, a in sets:
+            params = [A.param_name(x) for x in a.atoms if A.is_param(x)]
+            if a.method != "__init__" or owner is not ctx.klass or len(params) != 1 or not passed.get(params[0]):
+                return _truth(self.v.expand([A.self_attr(attr)], ctx))
+            truths.add(_truth(passed[params[0]]))
+        return truths.pop() if len(truths) == 1 else None
 
     # 4. judgement ------------------------------------------------------------------------------------
     def judge_seed(self, seed: Seed, ctx: Ctx, persistent: bool, path: str) -> SeedJudgement:
@@ -223,7 +243,7 @@ class Judge:
         if A.is_loader_key(cand.key):
             mine = [loaders[A.loader_index(cand.key)]]
         else:
-            mine = [info for info in loaders if cand.key in info.targets or not info.targets]
+            mine = [info for info in loaders if info.loads(cand.key)]
         # Each loader traced to the calls that built its dataset is judged with what those calls passed
         # (the val loader's augment=False); the others with everything any caller passes the class.
         by_site, rest = [], []
@@ -288,7 +308,7 @@ class Judge:
         if key not in self._wif_seen:
             self._wif_seen[key] = [(s, ctx, _path_of(self.ix, fn.qualname))
                                    for fn, s, ctx in self.wif_seeds(info, cand.dataset)]
-        from_wif = self._wif_seen[key]
+        from_wif = self._wif_seen[key] + [(s, info.ctx, info.path) for s in info.wif_seeds]
         seeds += from_wif
 
         def covers(seed: Seed, ctx: Ctx) -> bool:
@@ -339,7 +359,7 @@ class Judge:
             loader=f"{info.where}: {info.loader.text}" if info else "", num_workers=workers,
             worker_init_fn=info.wif_text if info else "", seed=seed.seed if seed else "",
             unreachable=info is not None and not self.reach.loader_runs(info.loader.scope, module_name(info.path)),
-            pairing="" if info is None else ("class" if info.targets else "untraced"),
+            pairing="" if info is None else ("class" if cand.key in info.targets else "untraced"),
         )
 
 

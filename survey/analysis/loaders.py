@@ -11,11 +11,14 @@ from . import atoms as A
 from . import names as N
 from .evaluate import dataloader_arguments
 from .link import Ctx, Index, bind
-from .model import Function, Klass, Loader
+from .model import Function, Klass, Loader, Seed
 from .values import Values
 
 _DYNAMIC_ROOTS = frozenset({"importlib", "imp", "builtins", "operator", "functools", "pydoc", "hydra"})
 _REGISTRY_FACTORY = re.compile(r"(build|make|create|get)_")
+_SEEDER_TARGETS = {**{q: "global" for q in N.NUMPY_GLOBAL_SEEDERS}, **{q: "python" for q in N.PYTHON_SEEDERS},
+                   **{q: "torch" for q in N.TORCH_SEEDERS}}
+_DYNAMIC_BUILTINS = frozenset({"eval", "getattr", "__import__", "globals", "locals", "vars"})
 
 
 @dataclass
@@ -30,6 +33,14 @@ class LoaderInfo:
     wif_unresolved: bool
     persistent: bool
     wif_optional: bool = False                 # worker_init_fn=None in some runs (fn if args.seed else None)
+    # some of what it may load is built by a dynamic lookup (eval(cfg["type"]), getattr(module, name), a
+    # registry factory) beside the classes it is traced to: it may load any dataset of the repository
+    open: bool = False
+    # worker_init_fn=np.random.seed (a library seeder itself): each worker calls it with its worker id
+    wif_seeds: Tuple[Seed, ...] = ()
+
+    def loads(self, key: str) -> bool:
+        return not self.targets or self.open or key in self.targets
 
     # Counting workers can chase a value up several callers (each parse of their files): done only for
     # loaders of a dataset that draws NumPy randomness, most loaders never need it.
@@ -203,6 +214,7 @@ class LoaderReader:
                 for name, atoms in forwarded.items():
                     args.setdefault(name, atoms)
         targets: Set[str] = set()
+        dynamic = False
         for value in self.v.expand(args.get("dataset", ()), ctx):
             if A.is_instance(value):
                 cls = A.instance_class(value)
@@ -213,6 +225,8 @@ class LoaderReader:
                     # a library class or constructor (TensorDataset, Dataset.from_dict): traced to it; a
                     # registry factory (mmdet's build_dataset(cfg)) may return a repo dataset: untraced
                     targets.add(A.library_dataset(hit.name))
+                elif hit is None or hit.kind == "external":
+                    dynamic = dynamic or _dynamic(cls)
         if not targets:
             root = self._external_root(args.get("dataset", ()))
             if root:
@@ -223,22 +237,25 @@ class LoaderReader:
             count = lambda: ({"unknown"}, ["unresolved **kwargs"])  # noqa: E731
         else:
             count = lambda: ({"zero"}, ["absent"])  # noqa: E731
-        wif, wif_text, unresolved, optional = [], "", False, False
+        wif, wif_text, unresolved, optional, direct = [], "", False, False, ()
         if "worker_init_fn" in args:
             atoms = args["worker_init_fn"]
             values = self.v.configured(atoms, ctx)
             # sorted: the seed a finding quotes is the same on every run, whatever the hash seed
             wif = sorted(self.v.called(values, ctx), key=lambda t: t[0].qualname)
             names = sorted({fn.qualname.rsplit(".", 1)[-1] for fn, _, _ in wif})
-            wif_text = ", ".join(names) if names else ""
-            unresolved = not wif and bool(values - {A.NONE})
+            direct = tuple(Seed(loader.line, loader.col, f"{q}(worker_id)", target, (A.WORKER_ID,))
+                           for q in sorted(A.names_of(values)) for target in (_SEEDER_TARGETS.get(q),) if target)
+            wif_text = ", ".join(names + [s.text for s in direct])
+            unresolved = not wif and not direct and bool(values - {A.NONE})
             optional = A.NONE in values and (bool(wif) or unresolved)
             if unresolved:
                 wif_text = "unresolved"
         elif loader.kwargs_unknown:
             unresolved, wif_text = False, ""
         persistent = A.TRUE in self.v.configured(args.get("persistent_workers", ()), ctx)
-        return LoaderInfo(loader, path, ctx, targets, count, wif, wif_text, unresolved, persistent, optional)
+        return LoaderInfo(loader, path, ctx, targets, count, wif, wif_text, unresolved, persistent, optional,
+                          open=dynamic and bool(targets), wif_seeds=direct)
 
 
 def _base_init_args(call) -> Optional[tuple]:
@@ -256,6 +273,14 @@ def _base_init_args(call) -> Optional[tuple]:
 def _call_as_loader(call, fn: Function, name: str) -> Loader:
     args, unknown = dataloader_arguments(call.args)
     return Loader(call.line, call.col, f"{name}(...)", fn.qualname, fn.cls, args, unknown)
+
+
+def _dynamic(qualname: str) -> bool:
+    """Whether a call builds whatever a name picks at run time: eval, getattr, importlib, a registry factory."""
+    if qualname in _DYNAMIC_BUILTINS:
+        return True
+    return "." in qualname and (qualname.split(".")[0] in _DYNAMIC_ROOTS
+                                or bool(_REGISTRY_FACTORY.match(qualname.rsplit(".", 1)[-1])))
 
 
 def _library_object(qualname: str) -> bool:

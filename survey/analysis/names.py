@@ -39,6 +39,8 @@ LIBRARY_DATASET_PREFIXES = (
 
 # Dataset methods that run once per sample (or per stream) inside a worker.
 PER_SAMPLE_METHODS = ("__getitem__", "__getitems__", "__iter__", "__next__")
+# whose __getitem__ runs the subclass's get(idx) per sample
+GEOMETRIC_DATASETS = ("torch_geometric.data.", "torch_geometric.datasets.")
 
 GET_WORKER_INFO = frozenset({
     "torch.utils.data.get_worker_info",
@@ -113,8 +115,8 @@ def may_count_workers(name: str) -> bool:
 def is_dataset_base(qualname: str) -> bool:
     if qualname in DATASET_BASES:
         return True
-    if qualname.startswith("torch.utils.data.") and qualname.endswith("Dataset"):
-        return True
+    if qualname.startswith(("torch.utils.data.", "torch_geometric.data.")) and qualname.endswith("Dataset"):
+        return True  # PyTorch Geometric's Dataset and InMemoryDataset subclass torch's
     return qualname.startswith(LIBRARY_DATASET_PREFIXES)
 
 
