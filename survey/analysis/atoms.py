@@ -61,6 +61,9 @@ def qual_name(atom: str) -> str:
     return atom[2:]
 
 
+ANY_MEMBER = "*"  # q:pkg.augment.*: any class or function the module defines or imports (a lookup by name)
+
+
 def is_qual_under(atom: str, *prefixes: str) -> bool:
     """A qualified name starting with one of the dotted prefixes (``numpy.random``)."""
     return atom.startswith(tuple(_Q + p for p in prefixes))

@@ -6,8 +6,10 @@ here among every key of every config file, as it does among argparse defaults. F
 (PyYAML's safe loader, ``json``, ``tomllib``): nothing is executed, and each file, the number of files
 and the total bytes read are bounded, so a repository of generated configs costs only its bound.
 
-A key set to an integer gives that integer, ``null`` gives None (PyTorch's default, 0); anything else (an
-OmegaConf interpolation ``${oc.env:WORKERS}``, a string) is unknown. A key no file sets stays unresolved.
+A key set to an integer gives that integer, ``null`` gives None (PyTorch's default, 0), a boolean itself
+(``persistent_workers: true``), a mapping with a Hydra ``_target_`` the callable it names (a
+``worker_init_fn``); anything else (an OmegaConf interpolation ``${oc.env:WORKERS}``, a string) is unknown.
+A key no file sets stays unresolved.
 """
 from __future__ import annotations
 
@@ -115,6 +117,8 @@ def _pairs(data):
         visited += 1
         if isinstance(node, dict):
             for k, v in node.items():
+                if isinstance(v, dict) and isinstance(v.get("_target_"), str) and isinstance(k, str):
+                    yield k, v  # worker_init_fn: {_target_: pkg.seeding.seed_worker, _partial_: true}
                 if isinstance(v, (dict, list)):
                     stack.append(v)
                 elif isinstance(k, str):
@@ -127,7 +131,9 @@ def _atoms(value) -> FrozenSet[str]:
     if value is None:
         return frozenset({A.NONE})
     if isinstance(value, bool):
-        return frozenset({A.OTHER})
+        return frozenset({A.TRUE if value else A.FALSE, A.CONST})  # persistent_workers: true
+    if isinstance(value, dict):
+        return frozenset({A.qual(value["_target_"])})  # Hydra instantiates (or partially applies) the target
     if isinstance(value, int):
         return frozenset({A.integer(value), A.CONST})
     return frozenset({A.OTHER})

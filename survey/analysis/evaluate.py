@@ -239,6 +239,23 @@ class Evaluator:
             for a in arg_values(node):
                 out |= self.atoms(a, scope, d)
             return out or {A.CONST}
+        name_arg = args[0] if q == "eval" and args else args[1] if q == "getattr" and len(args) >= 2 else None
+        if name_arg is not None and literal_str(name_arg) is None:
+            # a transform picked by name from a config: getattr(transforms_module, cfg.name)(**kw) may be
+            # anything that module defines, eval(cfg.name) anything this module can name
+            if q == "getattr":
+                bases = [A.qual_name(a) for a in self.atoms(args[0], scope, d) if A.is_qual(a)]
+            else:
+                bases = [self.c.module, *self.c.star_imports]
+            if bases:
+                return {A.qual(f"{b}.{A.ANY_MEMBER}") for b in bases}
+        if q == "getattr" and len(args) >= 2 and literal_str(args[1]) is not None:
+            # getattr(dataset, "worker_init_fn", None): that attribute, or the default when it has none. A
+            # None default is what an absent member already reads as (nothing), and must not stand beside a
+            # member that exists as "None in some runs"
+            out = _attr_atoms(self.atoms(args[0], scope, d), literal_str(args[1]), args[0])
+            default = set(self.atoms(args[2], scope, d)) if len(args) > 2 else set()
+            return out | (default if default != {A.NONE} else set())
         if q == "dict":
             out = {A.DICT}
             for keyword, value in call_arguments(node):
@@ -441,7 +458,8 @@ def _may_run_repo_code(callee, quals) -> bool:
         top = q.partition(".")[0]
         if "." not in q and q in _BUILTINS:
             continue
-        if top in N.EXTERNAL_MODULES and "datasets" not in q and q not in N.DATALOADERS:
+        if top in N.EXTERNAL_MODULES and "datasets" not in q and q not in N.DATALOADERS \
+                and q.removesuffix(".__init__") not in N.DATALOADERS:  # DataLoader.__init__(self, ...)
             continue
         return True
     return False

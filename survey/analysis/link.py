@@ -351,9 +351,13 @@ class Index:
     def options(self, key: str) -> List[FrozenSet[str]]:
         """Values configured for a worker option: argparse defaults, config keys, attributes and keyword
         arguments in the code, and keys of the repository's YAML, JSON and TOML files."""
+        return self._code_options(key) + self.config_options(key)
+
+    def config_options(self, key: str) -> List[FrozenSet[str]]:
+        """Values the repository's YAML, JSON and TOML files give a key; empty when none sets it."""
         if self._configs is None:
             self._configs = ConfigValues(self.repo.root)
-        return self._code_options(key) + self._configs.lookup(key)
+        return self._configs.lookup(key)
 
     def _code_options(self, key: str) -> List[FrozenSet[str]]:
         out = self._options(key)

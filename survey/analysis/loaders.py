@@ -190,12 +190,14 @@ class LoaderReader:
         args = dict(loader.args)
         unknown = loader.kwargs_unknown
         for inner in init.calls:
-            if any(A.is_member(a) and A.member_parts(a)[1] == "__init__" for a in inner.callee):
-                mapped, hidden = dataloader_arguments(inner.args)
-                for name, atoms in mapped:
-                    if name != "**":
-                        args[name] = tuple(sorted(self.v.expand(atoms, ctx)))
-                unknown = hidden and unknown
+            inner_args = _base_init_args(inner)
+            if inner_args is None:
+                continue
+            mapped, hidden = dataloader_arguments(inner_args)
+            for name, atoms in mapped:
+                if name != "**":
+                    args[name] = tuple(sorted(self.v.expand(atoms, ctx)))
+            unknown = hidden and unknown
         if "worker_init_fn" not in args and next(self.ix.attrs(klass, "worker_init_fn"), None) is not None:
             args["worker_init_fn"] = tuple(sorted(self.v.expand([A.self_attr("worker_init_fn")], Ctx(None, klass))))
         return replace(loader, args=tuple(sorted(args.items())), kwargs_unknown=unknown)
@@ -204,6 +206,8 @@ class LoaderReader:
         args = dict(loader.args)
         if loader.kwargs_unknown and "**" in args:
             forwarded = self._forwarded(args["**"], ctx)
+            if forwarded is None:
+                forwarded = self.v.unpacked(args["**"], ctx)
             if forwarded is not None:
                 # DataLoader(ds, **kwargs) in def data_loader(args, **kwargs): what its callers pass
                 loader = replace(loader, kwargs_unknown=False)
@@ -238,9 +242,9 @@ class LoaderReader:
         wif, wif_text, unresolved, optional, direct = [], "", False, False, ()
         if "worker_init_fn" in args:
             atoms = args["worker_init_fn"]
-            values = self.v.expand(atoms, ctx)
+            values = self.v.configured(atoms, ctx)
             # sorted: the seed a finding quotes is the same on every run, whatever the hash seed
-            wif = sorted(self.v.called(atoms, ctx), key=lambda t: t[0].qualname)
+            wif = sorted(self.v.called(values, ctx), key=lambda t: t[0].qualname)
             names = sorted({fn.qualname.rsplit(".", 1)[-1] for fn, _, _ in wif})
             direct = tuple(Seed(loader.line, loader.col, f"{q}(worker_id)", target, (A.WORKER_ID,))
                            for q in sorted(A.names_of(values)) for target in (_SEEDER_TARGETS.get(q),) if target)
@@ -251,9 +255,21 @@ class LoaderReader:
                 wif_text = "unresolved"
         elif loader.kwargs_unknown:
             unresolved, wif_text = False, ""
-        persistent = A.TRUE in self.v.expand(args.get("persistent_workers", ()), ctx)
+        persistent = A.TRUE in self.v.configured(args.get("persistent_workers", ()), ctx)
         return LoaderInfo(loader, path, ctx, targets, count, wif, wif_text, unresolved, persistent, optional,
                           open=dynamic and bool(targets), wif_seeds=direct)
+
+
+def _base_init_args(call) -> Optional[tuple]:
+    """The arguments a subclass's __init__ hands DataLoader's: of ``super().__init__(dataset, ...)``, or of
+    ``DataLoader.__init__(self, dataset, ...)`` without its explicit self; None for other calls."""
+    for atom in call.callee:
+        if A.is_member(atom) and A.member_parts(atom)[1] == "__init__":
+            return call.args
+        if A.is_qual(atom) and A.qual_name(atom).endswith(".__init__") \
+                and A.qual_name(atom)[:-len(".__init__")] in N.DATALOADERS:
+            return tuple((str(int(k) - 1), v) if k.isdigit() else (k, v) for k, v in call.args if k != "0")
+    return None
 
 
 def _call_as_loader(call, fn: Function, name: str) -> Loader:

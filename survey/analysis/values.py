@@ -1,15 +1,17 @@
 """What atoms stand for once the repository is linked: values, callables, RNG identities, worker counts."""
 from __future__ import annotations
 
-from typing import FrozenSet, List, Optional, Set, Tuple
+from typing import Dict, FrozenSet, List, Optional, Set, Tuple
 
 from . import atoms as A
+from . import names as N
 from .link import Ctx, Index, arg_for
 from .model import Function, Klass
 
 _DEPTH = 8
 _MAX_OPTIONS = 64   # distinct values of one option name followed
 _MAX_HOW = 32       # evidence items kept per worker count
+_MAX_MEMBERS = 256  # classes and functions a lookup by name in one module may pick
 _ONCE_IN_PARENT = frozenset({A.TORCH_SEED, A.TORCH_DRAW, A.ENTROPY, A.CLOCK})
 GLOBAL_RNG = "global"  # the draw group of NumPy's global RNG (rng_keys of self.rng = np.random join it)
 _NUMPY_RANDOM_MODULE = frozenset({A.qual("numpy.random"), A.qual("numpy.random.mtrand")})
@@ -78,13 +80,17 @@ class Values:
         if A.is_member(atom):
             base, method = A.member_parts(atom)
             out = set()
+            absent = True  # every base is a repo Dataset that has no such member: getattr's default decides
             for value in self._expand_one(base, ctx, depth + 1):
-                if A.is_instance(value):
-                    k = ix.klass(A.instance_class(value))
-                    fn = ix.method(k, method) if k is not None else None
-                    if fn is not None:
-                        out.add(A.qual(fn.qualname))
-            return out or {A.OTHER}
+                k = ix.klass(A.instance_class(value)) if A.is_instance(value) else None
+                fn = ix.method(k, method) if k is not None else None
+                if fn is not None:
+                    out.add(A.qual(fn.qualname))
+                absent = absent and k is not None and fn is None and next(ix.attrs(k, method), None) is None \
+                    and ix.is_dataset(k) and all(N.is_dataset_base(b) for b in ix.external_bases(k))
+            return out or (set() if absent else {A.OTHER})
+        if A.is_qual(atom) and A.qual_name(atom).endswith("." + A.ANY_MEMBER):
+            return self._members(A.qual_name(atom)[:-len(A.ANY_MEMBER) - 1])
         if A.is_qual(atom):
             hit = ix.resolve(A.qual_name(atom))
             if hit is None:
@@ -123,6 +129,21 @@ class Values:
             return out or {A.OTHER}
         return {atom}
 
+    def _members(self, module: str) -> Set[str]:
+        """The repo classes and functions a lookup by name in a module can reach: those it defines at its
+        top level and those it imports; unknown when the module is not the repository's."""
+        hit = self.ix.resolve(module)
+        if hit is None or hit.kind != "module" or hit.facts is None:
+            return {A.OTHER}
+        facts = hit.facts
+        names = [d.qualname for d in (*facts.classes, *facts.functions)
+                 if d.qualname.rpartition(".")[0] == facts.module and not d.qualname.endswith(".<module>")]
+        for _alias, target in facts.imports:
+            found = self.ix.resolve(target)
+            if found is not None and found.kind in ("class", "function"):
+                names.append(found.name)
+        return {A.qual(n) for n in sorted(set(names))[:_MAX_MEMBERS]} or {A.OTHER}
+
     def _call_site_values(self, param: str, ctx: Ctx, depth: int) -> Set[str]:
         """A parameter no caller bound: what the repository's calls of the function pass for it."""
         fn = ctx.function
@@ -142,6 +163,47 @@ class Values:
             if atoms is not None:
                 out |= self.expand(atoms, Ctx(caller, ix.class_of(caller)), depth + 1)
         return out
+
+    def unpacked(self, atoms, ctx: Ctx) -> Optional[Dict[str, Tuple[str, ...]]]:
+        """The entries of the dict ``**atoms`` unpacks when each of its sources is a dict the repository spells
+        out: one a repo function returns (``**loader_opts(6)`` with ``return {"num_workers": n}``, its
+        parameters from its callers) or a module variable of another module (``**config.LOADER``); None when
+        any source is something else, so the loader's keywords stay unknown."""
+        ix = self.ix
+        out: Dict[str, Set[str]] = {}
+        for atom in atoms:
+            source, where = None, Ctx()
+            if A.is_result(atom) and A.is_qual(A.result_of(atom)):
+                hit = ix.resolve(A.qual_name(A.result_of(atom)))
+                if hit is not None and hit.kind == "function":
+                    source, where = hit.function.returns, Ctx(hit.function, ix.class_of(hit.function))
+            elif A.is_qual(atom):
+                hit = ix.resolve(A.qual_name(atom))
+                if hit is not None and hit.kind == "variable" and not hit.rest:
+                    source = hit.atoms
+            if source is None or A.DICT not in source:
+                return None
+            for entry in source:
+                if A.is_entry(entry):
+                    key, value = A.entry_parts(entry)
+                    out.setdefault(key, set()).update(self.expand([value], where))
+        return {k: tuple(sorted(v)) for k, v in out.items()} if out else None
+
+    def configured(self, atoms, ctx: Ctx) -> FrozenSet[str]:
+        """A worker_init_fn or persistent_workers value with option names (``self.hparams.worker_init_fn``,
+        ``cfg.DATALOADER.PERSISTENT_WORKERS``) replaced by what configures them: the config files' values when
+        a file sets the name (they override the code's defaults, as Hydra and yacs merge them), else the
+        code's (parameter defaults, attributes, argparse). A name nothing sets holds nothing: such options
+        carry no callable or flag of their own."""
+        out: Set[str] = set()
+        for value in self.expand(atoms, ctx):
+            if not A.is_lookup(value):
+                out.add(value)
+                continue
+            key = A.lookup_name(value)
+            for opt in self.ix.config_options(key) or self.ix.options(key):
+                out |= self.expand(opt, Ctx())
+        return frozenset(out)
 
     # -- callables -----------------------------------------------------------------------------------
     def called(self, atoms, ctx: Ctx) -> List[Tuple[Function, Optional[Klass], bool]]:

@@ -314,6 +314,15 @@ class Collector:
                 self._bind(scope, root.id, value)
             elif isinstance(root, ast.Attribute):
                 self._bind_target(scope, root, value)
+        elif func.attr == "update" and isinstance(func.value, ast.Name):
+            # opts.update(num_workers=4) fills a dict as opts["num_workers"] = 4 does
+            entries = [(k.arg, k.value) for k in node.keywords if k.arg]
+            for arg in node.args:
+                if isinstance(arg, ast.Dict):
+                    entries += [(k.value, v) for k, v in zip(arg.keys, arg.values)
+                                if isinstance(k, ast.Constant) and isinstance(k.value, str)]
+            for key, value in entries:
+                scope.item_assigns.setdefault(func.value.id, []).append((key, value))
         elif func.attr == "__init__" and _is_super_call(func.value, scope) and scope.self_name:
             # super().__init__(root, transform=transform) into a library dataset: the library sets
             # self.transform, which this class's own __getitem__ then calls
