@@ -1,4 +1,6 @@
 """Which files are parsed: those that may define a Dataset or build a loader, found from bytes alone."""
+import re
+
 from survey.analysis.classify import classify_repo
 
 BASE = '''from torch.utils.data import Dataset
@@ -123,3 +125,31 @@ def test_files_containing_a_name_come_in_path_order_kept_or_not(write_repo, monk
     assert repo.containing(b"helper") == ["m0", "m3"]
     assert repo.containing(b"value", lambda data: b"helper" in data, limit=1) == ["m0"]
     assert repo.containing(b"value = 2") == ["m2"]
+
+
+def test_lookups_beyond_the_kept_bytes_find_what_kept_bytes_find(tmp_path, monkeypatch):
+    """Files over the bytes budget are read again per lookup, ruled out by a bitmap of their words: the
+    answer (files holding a name, in path order, at most ``limit``) is the same as with every file kept, but
+    that there a name counts only as a whole word (``build_loader`` is not in ``build_loader_v2``)."""
+    import survey.analysis.sources as sources
+    for i in range(30):
+        calls = "build_loader(cfg)\n" if i % 3 == 0 else ""
+        words = "build_loader_v2 = 1\n" if i % 3 == 1 else ""  # the name inside a longer word only
+        (tmp_path / f"m{i:02d}.py").write_text(f"import torch\n{calls}{words}x{i} = {i}\n" + "# pad\n" * 50)
+
+    def lookup(budget):
+        monkeypatch.setattr(sources, "BYTES_KEPT", budget)
+        repo = sources.RepoFiles(tmp_path, cache=sources.FactsCache())
+        repo.scan()
+        called = re.compile(rb"(?<![\w.])build_loader\s*\(")
+        return ([repo.containing(b"build_loader", lambda data: bool(called.search(data))),
+                 repo.containing(b"build_loader", lambda data: bool(called.search(data)), limit=4),
+                 repo.containing(b"x17"), repo.containing(b"build_loader")], repo._unkept)
+
+    kept, none_unkept = lookup(10_000_000)
+    partly, unkept = lookup(2_000)
+    assert not none_unkept and len(unkept) > 20
+    assert partly[:3] == kept[:3]
+    assert kept[1] == ["m00", "m03", "m06", "m09"]
+    assert kept[3] == [f"m{i:02d}" for i in range(30) if i % 3 != 2]
+    assert partly[3] == [f"m{i:02d}" for i in range(30) if i % 3 == 0 or i % 3 == 1 and f"m{i:02d}" not in unkept]
