@@ -17,6 +17,7 @@ from typing import Callable, Dict, FrozenSet, List, Optional, Set, Tuple
 from . import atoms as A
 from . import names as N
 from .facts import module_name
+from .imports import ImportGraph
 from .link import Ctx, Index, bind
 from .loaders import LoaderInfo, LoaderReader, path_of as _path_of
 from .model import Draw, Finding, Function, Klass, Seed, worst
@@ -69,6 +70,7 @@ class Judge:
         self.read = LoaderReader(index, self.v)
         self._wif_seen: Dict[tuple, list] = {}
         self.reach = Reachability(index.repo)
+        self.imports = ImportGraph(index.repo, index._suffix)
 
     def loaders(self) -> List[LoaderInfo]:
         return self.read.loaders()
@@ -244,7 +246,10 @@ class Judge:
         if A.is_loader_key(cand.key):
             mine = [loaders[A.loader_index(cand.key)]]
         else:
-            mine = [info for info in loaders if info.loads(cand.key)]
+            mine = [info for info in loaders if info.loads(cand.key) and (
+                cand.key in info.targets or cand.dataset is None
+                # untraced: only a loader that can run in one program with the dataset's module
+                or self.imports.together(module_name(info.path), module_name(cand.path)))]
         # Each loader traced to the calls that built its dataset is judged with what those calls passed
         # (the val loader's augment=False); the others with everything any caller passes the class.
         by_site, rest = [], []
