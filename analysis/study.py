@@ -27,6 +27,8 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from score_real import git_dir  # noqa: E402  (the same snapshot layouts)
 STUDY = HERE.parent / "data" / "study"
 AT = "2021-04-11"
 
@@ -71,7 +73,7 @@ def write_shared_history(repos, mirror: Path, out: Path) -> None:
     """Groups of repositories whose histories start at a common root commit."""
     by_root = {}
     for repo in repos:
-        git = _git_dir(mirror / repo.replace("/", "+"))
+        git = git_dir(mirror, repo)
         if git is None:
             continue
         roots = subprocess.run(["git", f"--git-dir={git}", "rev-list", "--max-parents=0", "HEAD"],
@@ -95,13 +97,6 @@ def write_shared_history(repos, mirror: Path, out: Path) -> None:
         w.writerow(["root_commit", "repos"])
         for roots, members in sorted(groups, key=lambda g: sorted(g[1])):
             w.writerow([min(roots), " ".join(sorted(members))])
-
-
-def _git_dir(folder: Path):
-    for candidate in (folder / "repo" / ".git", folder / "repo", folder / ".git", folder):
-        if (candidate / "HEAD").is_file() and (candidate / "objects").is_dir():
-            return candidate
-    return None
 
 
 if __name__ == "__main__":
