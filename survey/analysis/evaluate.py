@@ -39,6 +39,8 @@ class Evaluator:
         self._cache: Dict[Tuple[int, int], frozenset] = {}
         self._active: Set[Tuple[int, int]] = set()
         self._names: Dict[Tuple[str, int], Set[str]] = {}
+        self._class_nodes: Optional[Dict[str, tuple]] = None
+        self._class_bases: Dict[str, frozenset] = {}
 
     def text(self, node) -> str:
         code = " ".join(self.source.segment(node).split())
@@ -134,13 +136,17 @@ class Evaluator:
         return {A.OTHER}
 
     def _bases(self, cls: str) -> frozenset:
-        for scope, node, _ in self.c.classes:
-            if scope.qualname == cls:
-                out: Set[str] = set()
+        """Atoms of a class's bases, computed once per class (a file may hold thousands of classes)."""
+        if self._class_nodes is None:
+            self._class_nodes = {scope.qualname: (scope, node) for scope, node, _ in self.c.classes}
+        if cls not in self._class_bases:
+            out: Set[str] = set()
+            if cls in self._class_nodes:
+                scope, node = self._class_nodes[cls]
                 for base in node.bases:
                     out |= self.atoms(base, scope.parent)
-                return frozenset(out)
-        return frozenset()
+            self._class_bases[cls] = frozenset(out)
+        return self._class_bases[cls]
 
     def name_atoms(self, name: str, origin: Scope, d: int) -> Set[str]:
         # Most names are modules, imports, definitions, self and plain parameters (np, torch, self, x): looked
