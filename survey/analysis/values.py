@@ -211,7 +211,9 @@ class Values:
         whether self is bound)."""
         ix = self.ix
         out = []
-        for value in self.expand(atoms, ctx):
+        # sorted: the walk visits callees in this order, and with its step bound and the first of several
+        # flawed reseeds quoted, a set's order (hash-seeded) would change findings between runs
+        for value in sorted(self.expand(atoms, ctx)):
             if A.is_qual(value):
                 hit = ix.resolve(A.qual_name(value))
                 if hit is None:
