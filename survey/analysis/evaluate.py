@@ -11,7 +11,8 @@ from typing import Dict, List, Optional, Set, Tuple
 from . import atoms as A
 from . import names as N
 from .model import Call, Draw, Function, Loader, Seed
-from .syntax import SourceText, arg_values, call_arguments, keyword_is_true, literal_str, positional, string_key
+from .syntax import (SourceText, arg_values, call_arguments, is_super_call, keyword_is_true, literal_str, positional,
+                     string_key)
 from .walk import Collector, Scope, enclosing_class
 
 
@@ -81,7 +82,7 @@ class Evaluator:
             return self.name_atoms(node.id, scope, d)
         if isinstance(node, ast.Attribute):
             out = _attr_atoms(self.atoms(node.value, scope, d), node.attr, node.value)
-            if _is_super(node.value) and scope.cls:
+            if is_super_call(node.value) and scope.cls:
                 # super().__init__(dataset, ...), super().__getitem__(i): the bases' methods (resolved, with
                 # the MRO, when linked), so what a subclass passes up reaches the base's parameters
                 out |= {A.qual(f"{A.qual_name(b)}.{node.attr}") for b in self._bases(scope.cls) if A.is_qual(b)}
@@ -448,10 +449,6 @@ def dataloader_arguments(call_args, positional=N.DATALOADER_POSITIONAL) -> Tuple
         else:
             args.setdefault(key, set()).update(atoms)
     return tuple((k, sorted_atoms(v)) for k, v in sorted(args.items())), unknown
-
-
-def _is_super(node) -> bool:
-    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "super"
 
 
 def _may_run_repo_code(callee, quals) -> bool:

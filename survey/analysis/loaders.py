@@ -279,10 +279,7 @@ def _call_as_loader(call, fn: Function, name: str) -> Loader:
 
 def _dynamic(qualname: str) -> bool:
     """Whether a call builds whatever a name picks at run time: eval, getattr, importlib, a registry factory."""
-    if qualname in _DYNAMIC_BUILTINS:
-        return True
-    return "." in qualname and (qualname.split(".")[0] in _DYNAMIC_ROOTS
-                                or bool(_REGISTRY_FACTORY.match(qualname.rsplit(".", 1)[-1])))
+    return qualname in _DYNAMIC_BUILTINS or "." in qualname and not _library_object(qualname)
 
 
 def _library_object(qualname: str) -> bool:

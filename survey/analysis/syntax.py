@@ -96,3 +96,8 @@ def call_arguments(node: ast.Call):
 
 def keyword_is_true(node: ast.Call, name: str) -> bool:
     return any(k.arg == name and isinstance(k.value, ast.Constant) and k.value.value is True for k in node.keywords)
+
+
+def is_super_call(node) -> bool:
+    """``super()`` or ``super(Cls, self)``."""
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "super"

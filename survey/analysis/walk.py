@@ -5,7 +5,7 @@ import ast
 from itertools import repeat
 from typing import Dict, List, Optional, Tuple
 
-from .syntax import SourceText, argument_nodes, dotted, string_key
+from .syntax import SourceText, argument_nodes, dotted, is_super_call, string_key
 
 
 _SKIPPED_FIELDS = frozenset({"ctx", "op", "ops", "type_comment"})
@@ -353,7 +353,7 @@ _LIBRARY_ATTRIBUTES = frozenset({"transform", "target_transform", "transforms", 
 
 def _is_super_call(node, scope: Scope) -> bool:
     """``super()`` or ``super(Cls, self)``, or a base class named directly (``Base.__init__(self, ...)``)."""
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "super":
+    if is_super_call(node):
         return True
     return isinstance(node, (ast.Name, ast.Attribute)) and bool(scope.self_name)
 
