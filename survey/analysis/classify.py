@@ -37,7 +37,10 @@ def classify_repo(root: Path, name: Optional[str] = None, cache: Optional[FactsC
         for module in seeds:
             repo.facts(module)
         index = Index(repo)
-        verdict, rng_kind, findings = judge_repo(index, vendored_roots(root), count_vendored)
+        try:
+            verdict, rng_kind, findings = judge_repo(index, vendored_roots(root), count_vendored)
+        finally:
+            repo.close()
         if index.exhausted:
             repo.errors.append(FileError(".", f"linking stopped after {RESOLUTION_BUDGET} name resolutions; "
                                               "the verdict comes from what was linked"))

@@ -20,9 +20,12 @@ _TEXT_LIMIT = 160
 
 
 _MAX_DEPTH = 20
+_UNKNOWN = frozenset({A.OTHER})
 
 
 _DIGESTED = frozenset(N.PER_SAMPLE_METHODS) | {"__call__", "forward"}
+# the names a loader's callee ends in: only calls that may end so (or in seed_everything) are evaluated eagerly
+_LOADER_TERMINALS = frozenset(q.rsplit(".", 1)[-1] for q in N.DATALOADERS)
 
 
 _CONST = (ast.JoinedStr, ast.Compare)
@@ -38,6 +41,8 @@ class Evaluator:
         self.c = col
         self.source = col.source
         self._cache: Dict[Tuple[int, int], frozenset] = {}
+        self._provisional: Dict[Tuple[int, int], frozenset] = {}
+        self._cuts = 0
         self._active: Set[Tuple[int, int]] = set()
         self._names: Dict[Tuple[str, int], Set[str]] = {}
         self._class_nodes: Optional[Dict[str, tuple]] = None
@@ -50,16 +55,31 @@ class Evaluator:
     # -- atoms ---------------------------------------------------------------------------------------
     def atoms(self, node, scope: Scope, depth: int = 0) -> frozenset:
         key = (id(node), id(scope))
-        if key in self._cache:
-            return self._cache[key]
+        out = self._cache.get(key)
+        if out is None:
+            out = self._provisional.get(key)
+        if out is not None:
+            return out
         if key in self._active or depth > _MAX_DEPTH:
-            return frozenset({A.OTHER})
+            self._cuts += 1
+            return _UNKNOWN
+        # A value worked out with a cycle or the depth bound cut short depends on where the evaluation
+        # started (x reached through a chain of 20 assignments is unknown, x asked directly is not): it is
+        # kept only until the outermost evaluation ends, so every question asked directly gets the same
+        # answer whatever was asked before it (function bodies are worked out in any order).
+        outermost = not self._active
+        cuts = self._cuts
         self._active.add(key)
         try:
             out = frozenset(self._atoms(node, scope, depth + 1))
         finally:
             self._active.discard(key)
-        self._cache[key] = out
+            if outermost:
+                self._provisional.clear()
+        if self._cuts == cuts:
+            self._cache[key] = out
+        elif not outermost:
+            self._provisional[key] = out
         return out
 
     def _atoms(self, node, scope: Scope, d: int) -> Set[str]:
@@ -140,14 +160,18 @@ class Evaluator:
         """Atoms of a class's bases, computed once per class (a file may hold thousands of classes)."""
         if self._class_nodes is None:
             self._class_nodes = {scope.qualname: (scope, node) for scope, node, _ in self.c.classes}
-        if cls not in self._class_bases:
+        hit = self._class_bases.get(cls)
+        if hit is None:
             out: Set[str] = set()
+            cuts = self._cuts
             if cls in self._class_nodes:
                 scope, node = self._class_nodes[cls]
                 for base in node.bases:
                     out |= self.atoms(base, scope.parent)
-            self._class_bases[cls] = frozenset(out)
-        return self._class_bases[cls]
+            hit = frozenset(out)
+            if self._cuts == cuts:
+                self._class_bases[cls] = hit
+        return hit
 
     def name_atoms(self, name: str, origin: Scope, d: int) -> Set[str]:
         # Most names are modules, imports, definitions, self and plain parameters (np, torch, self, x): looked
@@ -283,26 +307,23 @@ class Evaluator:
         return out
 
     # -- facts ---------------------------------------------------------------------------------------
-    def function(self, s: Scope) -> Tuple[Function, List[Loader], List[Tuple[str, frozenset]], List[int]]:
-        draws: List[Draw] = []
-        calls: List[Call] = []
-        seeds: List[Seed] = []
+    def scope_facts(self, s: Scope, terminals) -> Tuple[List[Loader], List[Tuple[str, frozenset]], List[int]]:
+        """What a function (or the module) contributes to its file's facts whether or not it is ever reached:
+        its loaders, worker options and Lightning seeds. ``terminals[i]``: the names call i's callee may end
+        in (``calls.callee_terminals``), so only calls that may build a loader or seed Lightning are evaluated."""
         loaders: List[Loader] = []
         options: List[Tuple[str, frozenset]] = []
         lightning: List[int] = []
-        for node, line, col, guards in s.calls:
-            callee = self.atoms(node.func, s)
-            quals = A.names_of(callee)
-            args = tuple(self._call_args(node, s)) if _may_run_repo_code(callee, quals) else ()
-            calls.append(Call(line, col, sorted_atoms(callee), args, guards))
-            if any(N.is_numpy_global_draw(q) for q in quals):
-                draws.append(Draw(line, col, self.text(node), "global", (), guards))
-            elif isinstance(node.func, ast.Attribute) and node.func.attr in N.RNG_DRAW_METHODS:
-                draw = self._object_draw(node, s, line, col)
-                if draw is not None:
-                    draws.append(replace(draw, guards=guards) if guards else draw)
-            seeds.extend(self._seed_calls(node, s, quals, line, col))
+        for (node, line, col, _), ends in zip(s.calls, terminals):
+            counting = [k for k in node.keywords if k.arg and N.may_count_workers(k.arg)]
+            if ends is not None and not counting and not any(t in _LOADER_TERMINALS or t.endswith("seed_everything")
+                                                             for t in ends):
+                quals = frozenset()
+            else:
+                callee = self.atoms(node.func, s)
+                quals = A.names_of(callee)
             if quals & N.DATALOADERS:
+                args = tuple(self._call_args(node, s)) if _may_run_repo_code(callee, quals) else ()
                 loader_args = tuple(self._partial_keywords(node.func, s)) + args
                 loaders.append(self._loader(node, s, loader_args, line, col, bool(quals & N.TORCH_DATALOADERS)))
             if any(N.is_lightning_seed_everything(q) for q in quals):
@@ -312,8 +333,55 @@ class Evaluator:
             elif not quals & N.DATALOADERS:
                 # MyDataModule(num_workers=8), dict(workers_per_gpu=2) in an mmcv config: what the code
                 # configures by name, found again where a loader reads self.hparams.num_workers
-                options.extend((k.arg, self.atoms(k.value, s)) for k in node.keywords
-                               if k.arg and N.may_count_workers(k.arg))
+                options.extend((k.arg, self.atoms(k.value, s)) for k in counting)
+        for base, attr, value, line, col in s.attr_assigns:
+            if N.may_count_workers(attr):
+                options.append((attr, self.atoms(value, s)))
+        for name, default in s.defaults.items():
+            if N.may_count_workers(name):
+                options.append((name, self.atoms(default, s.parent)))
+        for name, values in s.item_assigns.items():
+            for key, value in values:
+                if N.may_count_workers(key):
+                    options.append((key, self.atoms(value, s)))
+        return loaders, options, lightning
+
+    def function(self, s: Scope) -> Function:
+        """The function of a scope, its body's facts (``body``) worked out when first read."""
+        return Function(s.qualname, s.name, s.cls, tuple(s.params), s.line, is_static=s.is_static,
+                        body=self, scope=s)
+
+    def callee(self, s: Scope, i: int) -> Tuple[str, ...]:
+        """The callee atoms of the scope's call i, as its ``Call`` has them."""
+        return sorted_atoms(self.atoms(s.calls[i][0].func, s))
+
+    def call(self, s: Scope, i: int) -> Call:
+        node, line, col, guards = s.calls[i]
+        callee = self.atoms(node.func, s)
+        args = tuple(self._call_args(node, s)) if _may_run_repo_code(callee, A.names_of(callee)) else ()
+        return Call(line, col, sorted_atoms(callee), args, guards)
+
+    def body(self, s: Scope, known: Dict[int, Call]):
+        """(draws, calls, seeds, returns, digest) of a function's body, in source order; ``known``: calls
+        worked out already, by index (kept, so a call looked up before is the same object after)."""
+        draws: List[Draw] = []
+        calls: List[Call] = []
+        seeds: List[Seed] = []
+        for i, (node, line, col, guards) in enumerate(s.calls):
+            callee = self.atoms(node.func, s)
+            quals = A.names_of(callee)
+            call = known.get(i)
+            if call is None:
+                args = tuple(self._call_args(node, s)) if _may_run_repo_code(callee, quals) else ()
+                call = Call(line, col, sorted_atoms(callee), args, guards)
+            calls.append(call)
+            if any(N.is_numpy_global_draw(q) for q in quals):
+                draws.append(Draw(line, col, self.text(node), "global", (), guards))
+            elif isinstance(node.func, ast.Attribute) and node.func.attr in N.RNG_DRAW_METHODS:
+                draw = self._object_draw(node, s, line, col)
+                if draw is not None:
+                    draws.append(replace(draw, guards=guards) if guards else draw)
+            seeds.extend(self._seed_calls(node, s, quals, line, col))
         for base, attr, value, line, col in s.attr_assigns:
             vals = self.atoms(value, s)
             if A.RNG_CTOR in vals:
@@ -322,27 +390,13 @@ class Evaluator:
                 if target:
                     source = sorted_atoms(A.seeds_of(vals))
                     seeds.append(Seed(line, col, self.text(value), "object", source, target))
-            if N.may_count_workers(attr):
-                options.append((attr, vals))
-        for name, default in s.defaults.items():
-            if N.may_count_workers(name):
-                options.append((name, self.atoms(default, s.parent)))
-        for name, values in s.item_assigns.items():
-            for key, value in values:
-                if N.may_count_workers(key):
-                    options.append((key, self.atoms(value, s)))
         returns: Set[str] = set()
         for r in s.returns:
             returns |= self.atoms(r, s)
         digest = ""
         if s.node is not None and s.name in _DIGESTED:
             digest = _digest(self.source, s.node.body)
-        fn = Function(
-            qualname=s.qualname, name=s.name, cls=s.cls, params=tuple(s.params), line=s.line,
-            draws=tuple(draws), calls=tuple(calls), seeds=tuple(seeds), returns=sorted_atoms(returns),
-            is_static=s.is_static, digest=digest,
-        )
-        return fn, loaders, options, lightning
+        return tuple(draws), tuple(calls), tuple(seeds), sorted_atoms(returns), digest
 
     def _call_args(self, node: ast.Call, s: Scope):
         pos = 0

@@ -13,6 +13,7 @@ from typing import Dict, List, Set, Tuple
 
 from . import atoms as A
 from . import names as N
+from .calls import CallIndex, callee_terminals, datasets_possible, may_name_datasets
 from .evaluate import Evaluator, sorted_atoms
 from .model import AttrSet, FileFacts, Klass
 from .syntax import SourceText
@@ -51,12 +52,20 @@ def extract(source: str, path: str) -> FileFacts:
     collector = Collector(module, path.endswith("__init__.py"), SourceText(source))
     collector.walk(tree)
     ev = Evaluator(collector)
-    functions, loaders, options, lightning = [], [], [], []
-    for s in collector.scopes:
-        if s.kind == "class":
-            continue
-        fn, ls, opts, light = ev.function(s)
-        functions.append(fn)
+    scopes = [s for s in collector.scopes if s.kind != "class"]
+    functions = [ev.function(s) for s in scopes]
+    calls = CallIndex(ev, scopes, functions)
+    loaders, options, lightning = [], [], []
+    star = collector.star_imports
+    datasets = datasets_possible(source, module)
+    for fi, s in enumerate(scopes):
+        terminals = []
+        for ci, (node, line, col, _) in enumerate(s.calls):
+            ends = callee_terminals(node.func, s, module, star)
+            terminals.append(ends)
+            calls.add(fi, ci, line, col, ends, datasets and may_name_datasets(node.func, s, module, star),
+                      any(k.arg in N.TRANSFORM_KEYWORDS for k in node.keywords))
+        ls, opts, light = ev.scope_facts(s, terminals)
         loaders.extend(ls)
         options.extend(opts)
         lightning.extend(light)
@@ -86,7 +95,7 @@ def extract(source: str, path: str) -> FileFacts:
         options=tuple((k, sorted_atoms(v)) for k, v in options),
         lightning_workers=tuple(line for line, workers in lightning if workers),
         lightning_plain=tuple(line for line, workers in lightning if not workers),
-        noqa=noqa_lines(source),
+        noqa=noqa_lines(source), calls=calls,
     )
 
 

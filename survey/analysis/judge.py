@@ -29,7 +29,6 @@ from .vendored import is_vendored
 
 GOOD_SOURCES = frozenset({A.TORCH_SEED, A.WORKER_SEED, A.TORCH_DRAW, A.ENTROPY, A.OTHER})
 _MAX_STEPS = 400
-_TRANSFORM_KEYWORDS = frozenset({"transform", "target_transform", "pre_transform"})
 # libraries whose transform= takes a transform, not a dataset's: their calls are not datasets
 _NOT_DATASETS = ("torchvision.transforms", "albumentations", "torch.", "monai.transforms", "numpy", "PIL")
 
@@ -127,30 +126,32 @@ class Judge:
     def _library_datasets(self) -> List[Candidate]:
         out = []
         for facts in list(self.ix.repo.loaded()):
-            for fn in facts.functions:
-                for call in fn.calls:
-                    keywords = {key for key, _ in call.args}
-                    # torchvision/torchaudio/PyG datasets by name; any other library's dataset class by the
-                    # transform= it is handed (medmnist.PathMNIST(split, transform=aug)): the transform then
-                    # runs in the workers like a repo Dataset's __getitem__
-                    names = [n for n in A.names_of(call.callee)
-                             if "datasets" in n or keywords & _TRANSFORM_KEYWORDS]
-                    hits = [self.ix.resolve(n) for n in names]
-                    lib = [h.name for h in hits if h is not None and h.kind == "external"
-                           and (h.name.startswith(N.LIBRARY_DATASET_PREFIXES)
-                                or keywords & _TRANSFORM_KEYWORDS and not h.name.startswith(_NOT_DATASETS))]
-                    if not lib:
-                        continue
-                    known = lib[0].startswith(N.LIBRARY_DATASET_PREFIXES)
-                    ctx = Ctx(fn, self.ix.class_of(fn))
-                    entries = []
-                    for key, atoms in call.args:
-                        if key in _TRANSFORM_KEYWORDS or known and key in ("transforms", "1", "2"):
-                            entries.extend((f, k, b, ()) for f, k, b in self.v.called(atoms, ctx))
-                    if entries:
-                        short = lib[0].rsplit(".", 1)[-1]
-                        out.append(Candidate(f"{short} with a repo transform", facts.path, call.line,
-                                             A.library_dataset(lib[0]), entries))
+            for site, hands_transform in facts.calls.library_candidates():
+                if not any("datasets" in n or hands_transform for n in A.names_of(facts.calls.callee(site))):
+                    continue  # told from the callee alone, without working out the function's body
+                call, fn = facts.calls.call(site)
+                keywords = {key for key, _ in call.args}
+                # torchvision/torchaudio/PyG datasets by name; any other library's dataset class by the
+                # transform= it is handed (medmnist.PathMNIST(split, transform=aug)): the transform then
+                # runs in the workers like a repo Dataset's __getitem__
+                names = [n for n in A.names_of(call.callee)
+                         if "datasets" in n or keywords & N.TRANSFORM_KEYWORDS]
+                hits = [self.ix.resolve(n) for n in names]
+                lib = [h.name for h in hits if h is not None and h.kind == "external"
+                       and (h.name.startswith(N.LIBRARY_DATASET_PREFIXES)
+                            or keywords & N.TRANSFORM_KEYWORDS and not h.name.startswith(_NOT_DATASETS))]
+                if not lib:
+                    continue
+                known = lib[0].startswith(N.LIBRARY_DATASET_PREFIXES)
+                ctx = Ctx(fn, self.ix.class_of(fn))
+                entries = []
+                for key, atoms in call.args:
+                    if key in N.TRANSFORM_KEYWORDS or known and key in ("transforms", "1", "2"):
+                        entries.extend((f, k, b, ()) for f, k, b in self.v.called(atoms, ctx))
+                if entries:
+                    short = lib[0].rsplit(".", 1)[-1]
+                    out.append(Candidate(f"{short} with a repo transform", facts.path, call.line,
+                                         A.library_dataset(lib[0]), entries))
         return out
 
     def walk(self, entries, dataset: Optional[Klass], site=None) -> WorkerPath:

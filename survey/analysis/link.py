@@ -65,7 +65,7 @@ class Index:
     _calls_to: Dict[str, List[Tuple[Call, Function]]] = field(default_factory=dict)
     _names_loaded: Set[Tuple[str, ...]] = field(default_factory=set)
     _calls_by_name: Dict[str, List[Tuple[Call, Function, str]]] = field(default_factory=dict)
-    _calls_indexed: int = 0
+    _calls_indexed: Dict[str, int] = field(default_factory=dict)
     _options_searched: Set[str] = field(default_factory=set)
     _configs: Optional[ConfigValues] = None
     loading: bool = True
@@ -333,16 +333,19 @@ class Index:
         return out
 
     def _calls_named(self, name: str) -> List[Tuple[Call, Function, str]]:
-        """Calls in the parsed files whose callee is a qualified name ending in name (indexed as files load)."""
+        """Calls in the parsed files whose callee is a qualified name ending in name (files loaded since the
+        last question about name are added to its answer)."""
         loaded = self.repo.loaded()  # append-only, so what was indexed before is a prefix
-        for facts in loaded[self._calls_indexed:]:
-            for fn in facts.functions:
-                for call in fn.calls:
-                    for atom in call.callee:
-                        if A.is_qual(atom):
-                            self._calls_by_name.setdefault(atom.rsplit(".", 1)[-1], []).append((call, fn, atom))
-        self._calls_indexed = len(loaded)
-        return self._calls_by_name.get(name, [])
+        out = self._calls_by_name.setdefault(name, [])
+        for facts in loaded[self._calls_indexed.get(name, 0):]:
+            index = facts.calls
+            for site in index.candidates((name,)):
+                hits = [a for a in index.callee(site) if A.is_qual(a) and a.rsplit(".", 1)[-1] == name]
+                if hits:
+                    call, fn = index.call(site)
+                    out.extend((call, fn, atom) for atom in hits)
+        self._calls_indexed[name] = len(loaded)
+        return out
 
     def all_classes(self) -> Iterable[Klass]:
         for facts in list(self.repo.loaded()):

@@ -140,13 +140,13 @@ class LoaderReader:
         return ""
 
     def _site_call(self, atom: str):
+        module, line, col = A.site_parts(atom)
         if self._calls_at is None:
-            self._calls_at = {}
-            for facts in self.ix.repo.loaded():
-                for fn in facts.functions:
-                    for call in fn.calls:
-                        self._calls_at[(facts.module, call.line, call.col)] = (call, fn)
-        return self._calls_at.get(A.site_parts(atom))
+            # the files parsed when the first site is looked up (as sites are recorded, by module)
+            self._calls_at = {facts.module: facts.calls for facts in self.ix.repo.loaded()}
+        index = self._calls_at.get(module)
+        site = index.at(line, col) if index is not None else None
+        return index.call(site) if site is not None else None
 
     # 2-3. loaders ------------------------------------------------------------------------------------
     def loaders(self) -> List[LoaderInfo]:
@@ -164,19 +164,18 @@ class LoaderReader:
         names = self._loader_subclass_names()
         if not names:
             return
-        for fn in facts.functions:
-            for call in fn.calls:
-                for atom in call.callee:
-                    # resolving every callee would parse half of a large repository; names first
-                    name = A.optional_qual_name(atom)
-                    if name is None or name in N.DATALOADERS or name.rsplit(".", 1)[-1] not in names:
-                        continue
-                    hit = self.ix.resolve(name)
-                    if hit is None or hit.kind != "class" or \
-                            not set(self.ix.external_bases(hit.klass)) & N.DATALOADERS:
-                        continue
-                    yield self._subclass_call(call, fn, hit.klass)
-                    break
+        for site in facts.calls.candidates(names):
+            for atom in facts.calls.callee(site):
+                # resolving every callee would parse half of a large repository; names first
+                name = A.optional_qual_name(atom)
+                if name is None or name in N.DATALOADERS or name.rsplit(".", 1)[-1] not in names:
+                    continue
+                hit = self.ix.resolve(name)
+                if hit is None or hit.kind != "class" or \
+                        not set(self.ix.external_bases(hit.klass)) & N.DATALOADERS:
+                    continue
+                yield self._subclass_call(*facts.calls.call(site), hit.klass)
+                break
 
     def _subclass_call(self, call, fn: Function, klass: Klass) -> Loader:
         """A call of a DataLoader subclass, with what the subclass itself hands DataLoader: the arguments of

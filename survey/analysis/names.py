@@ -97,6 +97,9 @@ CPU_COUNT_CALLS = frozenset({"os.cpu_count", "multiprocessing.cpu_count", "os.sc
 PASS_THROUGH_BUILTINS = frozenset({"int", "abs", "hash", "str", "min", "max", "sum", "float", "len", "round",
                                    "tuple", "list", "bytes", "divmod", "pow"})
 
+# keywords by which a library dataset is handed a transform, which then runs in the workers
+TRANSFORM_KEYWORDS = frozenset({"transform", "target_transform", "pre_transform"})
+
 LIGHTNING_PREFIXES = ("pytorch_lightning", "lightning", "lightning_fabric")
 
 DATALOADER_POSITIONAL = ("dataset", "batch_size", "shuffle", "sampler", "batch_sampler", "num_workers",
