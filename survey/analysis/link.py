@@ -309,7 +309,10 @@ class Index:
         method = facts is not None and any(k.qualname == owner for k in facts.classes)
         if method:
             owner_name = owner.rpartition(".")[2]
-            tokens = (owner_name,) if name.startswith("__") else (owner_name, name)
+            # a dunder is called without being spelled only as the walk reads self.x[i] (__getitem__); an
+            # __init__ is called by name (super().__init__(...), Base.__init__(self, ...)), constructions
+            # are calls of the class
+            tokens = (owner_name,) if name == "__getitem__" else (owner_name, name)
         else:
             tokens = (owner, name)
         if tokens not in self._names_loaded:
@@ -397,14 +400,22 @@ def _call_site_pattern(module: str, name: str):
     def spelled(data: bytes) -> bool:
         if n not in data:
             return False
-        dotted = False
+        bare = dotted = False
         for m in _call_of(n).finditer(data):
             before = data[m.start() - 1:m.start()]
             if not (before.isalnum() or before in (b"_", b".")) and data[m.start() - 4:m.start()] != b"def ":
-                return True
+                bare = True
             dotted = dotted or before == b"."
-        if _import_of(n).search(data):
+            if bare and dotted:
+                break
+        # a file defining its own top-level name() calls its own (train(), main()), unless it imports one
+        if bare and _top_def_of(n).search(data) is None:
             return True
+        imports = len(_import_of(n).findall(data))
+        if imports:
+            # an import that renames it, or a use beside the imports (passed on, put in a registry); a file
+            # that only imports it (a package's __init__ re-exporting it) calls nothing
+            return bool(_alias_of(n).search(data)) or len(_word_of(n).findall(data)) > imports
         return dotted and bool(module) and bool(_import_of(module.encode()).search(data))
     return spelled
 
@@ -414,6 +425,21 @@ def _call_site_pattern(module: str, name: str):
 @lru_cache(maxsize=2048)
 def _call_of(name: bytes):
     return re.compile(re.escape(name) + rb"\s*\(")
+
+
+@lru_cache(maxsize=2048)
+def _top_def_of(name: bytes):
+    return re.compile(rb"^(?:async[ \t]+)?def[ \t]+" + re.escape(name) + rb"\b", re.MULTILINE)
+
+
+@lru_cache(maxsize=2048)
+def _word_of(name: bytes):
+    return re.compile(rb"\b" + re.escape(name) + rb"\b")
+
+
+@lru_cache(maxsize=2048)
+def _alias_of(name: bytes):
+    return re.compile(rb"\b" + re.escape(name) + rb"[ \t]+as[ \t]")
 
 
 @lru_cache(maxsize=2048)
