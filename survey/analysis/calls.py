@@ -16,6 +16,7 @@ import builtins
 from heapq import merge
 from typing import Dict, FrozenSet, List, Optional, Tuple
 
+from . import atoms as A
 from .model import Call, Function
 from .syntax import is_super_call
 from .walk import Scope
@@ -113,10 +114,26 @@ class CallIndex:
     # -- questions -----------------------------------------------------------------------------------
     def candidates(self, names) -> List[Site]:
         """Calls whose callee may end in one of names, in source order."""
+        if self._wild:
+            self._place_wild()
         lists = [self._named[n] for n in names if n in self._named]
-        if not lists and not self._wild:
-            return []
-        return sorted(set(merge(self._wild, *lists)))
+        if len(lists) == 1:
+            return lists[0]
+        return sorted(set(merge(*lists)))
+
+    def _place_wild(self) -> None:
+        """Indexes the calls the syntax could not tell by the names their evaluated callees end in: every
+        question asks about them, so they are evaluated once, at the first."""
+        touched = set()
+        for site in self._wild:
+            for atom in self.callee(site):
+                if A.is_qual(atom):
+                    name = atom.rsplit(".", 1)[-1]
+                    self._named.setdefault(name, []).append(site)
+                    touched.add(name)
+        for name in touched:
+            self._named[name] = sorted(set(self._named[name]))
+        self._wild = []
 
     def library_candidates(self) -> List[Tuple[Site, bool]]:
         """Calls that may build a library dataset, each with whether it passes a transform by keyword (else
