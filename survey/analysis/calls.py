@@ -17,11 +17,13 @@ from heapq import merge
 from typing import Dict, FrozenSet, List, Optional, Tuple
 
 from . import atoms as A
+from . import names as N
 from .model import Call, Function
 from .syntax import is_super_call
 from .walk import Scope
 
 _BUILTINS = frozenset(dir(builtins))
+_NAMING_CALLS = frozenset({"getattr", "eval", "dict"}) | N.PASS_THROUGH_BUILTINS
 Site = Tuple[int, int]  # (function index, call index) in the file
 
 
@@ -65,10 +67,23 @@ def may_name_datasets(func, scope: Scope, module: str, star_imports) -> bool:
     Only asked in a file whose text or module name says "datasets": the qualified names of a file are
     spelled in it, or come from its module's name (``datasets_possible``)."""
     node = func
-    while isinstance(node, ast.Attribute):
-        if "datasets" in node.attr or is_super_call(node.value):
-            return True
-        node = node.value
+    while True:
+        if isinstance(node, ast.Attribute):
+            if "datasets" in node.attr or is_super_call(node.value):
+                return True
+            node = node.value
+        elif isinstance(node, ast.Subscript) and node is not func:
+            node = node.value  # an item keeps the names of what it is taken from: self.sets[k].build(...)
+        elif isinstance(node, ast.Call) and node is not func:
+            # x.method().y(...): a call's value names nothing but an instance, except where the evaluator
+            # passes names through (getattr, eval, int(...), list(...))
+            inner = node.func
+            if isinstance(inner, ast.Name) and inner.id in _NAMING_CALLS \
+                    or not isinstance(inner, (ast.Name, ast.Attribute)):
+                return True
+            node = inner
+        else:
+            break
     if isinstance(node, (ast.Constant, ast.JoinedStr)):  # "".join(...), f"...".format(...)
         return False
     if not isinstance(node, ast.Name):
@@ -92,6 +107,7 @@ class CallIndex:
         self._ev = evaluator
         self._scopes = scopes
         self.functions = functions
+        self.classes: List = []  # the file's classes (model.Klass), whose attributes are pending too
         self._named: Dict[str, List[Site]] = {}
         self._wild: List[Site] = []
         self._library: List[Tuple[Site, bool]] = []
@@ -162,12 +178,14 @@ class CallIndex:
     # -- the bodies ----------------------------------------------------------------------------------
     @property
     def complete(self) -> bool:
-        return all(fn.materialised for fn in self.functions)
+        return all(fn.materialised for fn in self.functions) and all(k.materialised for k in self.classes)
 
     def release(self) -> None:
-        """Works out the bodies still pending and drops the syntax tree."""
+        """Works out the bodies and class attributes still pending and drops the syntax tree."""
         for fn in self.functions:
             fn.calls  # noqa: B018 - reading it works the body out
+        for klass in self.classes:
+            klass.attrs  # noqa: B018
         self._ev = None
         self._scopes = []
 

@@ -41,7 +41,7 @@ class Evaluator:
         self.c = col
         self.source = col.source
         self._cache: Dict[Tuple[int, int], frozenset] = {}
-        self._provisional: Dict[Tuple[int, int], frozenset] = {}
+        self._shallow: Dict[Tuple[int, int], Tuple[int, frozenset]] = {}
         self._cuts = 0
         self._active: Set[Tuple[int, int]] = set()
         self._names: Dict[Tuple[str, int], Set[str]] = {}
@@ -56,30 +56,31 @@ class Evaluator:
     def atoms(self, node, scope: Scope, depth: int = 0) -> frozenset:
         key = (id(node), id(scope))
         out = self._cache.get(key)
-        if out is None:
-            out = self._provisional.get(key)
         if out is not None:
             return out
-        if key in self._active or depth > _MAX_DEPTH:
+        # A value the depth bound cut short holds only for questions as deep (np.random reached at the end
+        # of a chain of 20 assignments is unknown there, asked directly it is not): kept with its depth, so
+        # a direct question gets the same answer whatever was asked before it (bodies are worked out in
+        # any order). Values cut by a cycle (x = f(x)) are kept as they come, or every question would
+        # follow the cycle again.
+        shallow = self._shallow.get(key)
+        if shallow is not None and shallow[0] <= depth:
+            return shallow[1]
+        if key in self._active:
+            return _UNKNOWN
+        if depth > _MAX_DEPTH:
             self._cuts += 1
             return _UNKNOWN
-        # A value worked out with a cycle or the depth bound cut short depends on where the evaluation
-        # started (x reached through a chain of 20 assignments is unknown, x asked directly is not): it is
-        # kept only until the outermost evaluation ends, so every question asked directly gets the same
-        # answer whatever was asked before it (function bodies are worked out in any order).
-        outermost = not self._active
         cuts = self._cuts
         self._active.add(key)
         try:
             out = frozenset(self._atoms(node, scope, depth + 1))
         finally:
             self._active.discard(key)
-            if outermost:
-                self._provisional.clear()
         if self._cuts == cuts:
             self._cache[key] = out
-        elif not outermost:
-            self._provisional[key] = out
+        else:
+            self._shallow[key] = (depth, out)
         return out
 
     def _atoms(self, node, scope: Scope, d: int) -> Set[str]:

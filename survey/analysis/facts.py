@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import re
 import warnings
+from functools import partial
 from typing import Dict, List, Set, Tuple
 
 from . import atoms as A
@@ -89,6 +90,7 @@ def extract(source: str, path: str) -> FileFacts:
             variables.append((name, sorted_atoms(ev.name_atoms(name, root, 0))))
     for m in collector.star_imports:
         imports.append(("*", m))
+    calls.classes = classes
     return FileFacts(
         path=path, module=module, imports=tuple(imports), functions=tuple(functions), classes=tuple(classes),
         variables=tuple(variables), loaders=tuple(loaders),
@@ -104,6 +106,11 @@ def _klass(ev: Evaluator, scope: Scope, node: ast.ClassDef, line: int, own: List
     bases: Set[str] = set()
     for arg in node.bases:
         bases |= {a for a in ev.atoms(arg, scope.parent) if A.is_qual(a)}
+    return Klass(scope.qualname, scope.name, line, sorted_atoms(bases), tuple(scope.defs),
+                 work=partial(_attrs, ev, scope, line, own))
+
+
+def _attrs(ev: Evaluator, scope: Scope, line: int, own: List[Scope]) -> Tuple[AttrSet, ...]:
     attrs: List[AttrSet] = []
     for name, values in scope.assigns.items():
         if any(isinstance(v, tuple) for v in values):
@@ -114,4 +121,4 @@ def _klass(ev: Evaluator, scope: Scope, node: ast.ClassDef, line: int, own: List
         for base, attr, value, aline, _ in s.attr_assigns:
             if isinstance(base, ast.Name) and base.id == s.self_name:
                 attrs.append(AttrSet(attr, s.name, sorted_atoms(ev.atoms(value, s)), aline))
-    return Klass(scope.qualname, scope.name, line, sorted_atoms(bases), tuple(scope.defs), tuple(attrs))
+    return tuple(attrs)

@@ -111,14 +111,37 @@ class AttrSet:
     line: int
 
 
-@dataclass(frozen=True)
 class Klass:
-    qualname: str
-    name: str
-    line: int
-    bases: Atoms
-    methods: Tuple[str, ...]
-    attrs: Tuple[AttrSet, ...]
+    """A class: its bases, the names its body defines, and the attributes it and its methods assign.
+
+    ``attrs`` are worked out when first read (``work``, a callable, is then dropped), as function bodies
+    are: most classes of a parsed file are never looked into. Compared and hashed by identity."""
+
+    __slots__ = ("qualname", "name", "line", "bases", "methods", "_attrs", "_work")
+
+    def __init__(self, qualname: str, name: str, line: int, bases: Atoms, methods: Tuple[str, ...],
+                 attrs: Tuple[AttrSet, ...] = (), work=None):
+        self.qualname = qualname
+        self.name = name
+        self.line = line
+        self.bases = bases
+        self.methods = methods
+        self._attrs = None if work is not None else tuple(attrs)
+        self._work = work
+
+    @property
+    def attrs(self) -> Tuple[AttrSet, ...]:
+        if self._attrs is None:
+            self._attrs = self._work()
+            self._work = None
+        return self._attrs
+
+    @property
+    def materialised(self) -> bool:
+        return self._attrs is not None
+
+    def __repr__(self) -> str:
+        return f"Klass({self.qualname!r}, line {self.line})"
 
 
 @dataclass(frozen=True)
