@@ -412,10 +412,10 @@ def _call_site_pattern(module: str, name: str):
         if bare and _top_def_of(n).search(data) is None:
             return True
         imports = len(_import_of(n).findall(data))
-        if imports:
-            # an import that renames it, or a use beside the imports (passed on, put in a registry); a file
-            # that only imports it (a package's __init__ re-exporting it) calls nothing
-            return bool(_alias_of(n).search(data)) or len(_word_of(n).findall(data)) > imports
+        # an import that renames it, or a use beside the imports (passed on, put in a registry); a file
+        # that only imports it (a package's __init__ re-exporting it) calls nothing
+        if imports and (_alias_of(n).search(data) or len(_word_of(n).findall(data)) > imports):
+            return True
         return dotted and bool(module) and bool(_import_of(module.encode()).search(data))
     return spelled
 
