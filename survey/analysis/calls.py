@@ -12,7 +12,6 @@ every question.
 from __future__ import annotations
 
 import ast
-import builtins
 from heapq import merge
 from typing import Dict, FrozenSet, List, Optional, Tuple
 
@@ -22,7 +21,6 @@ from .model import Call, Function
 from .syntax import is_super_call
 from .walk import Scope
 
-_BUILTINS = frozenset(dir(builtins))
 _NAMING_CALLS = frozenset({"getattr", "eval", "dict"}) | N.PASS_THROUGH_BUILTINS
 Site = Tuple[int, int]  # (function index, call index) in the file
 
@@ -47,7 +45,7 @@ def name_paths(name: str, origin: Scope, module: str, star_imports) -> Optional[
                 return (f"{module}.{name}",)
             return None
         s = s.parent
-    if star_imports and name not in _BUILTINS:
+    if star_imports and name not in N.BUILTINS:
         return tuple(f"{m}.{name}" for m in star_imports)
     return (name,)
 
@@ -186,8 +184,7 @@ class CallIndex:
             fn.calls  # noqa: B018 - reading it works the body out
         for klass in self.classes:
             klass.attrs  # noqa: B018
-        self._ev = None
-        self._scopes = []
+        self.drop()
 
     def drop(self) -> None:
         """Drops the syntax tree once every body is worked out (a file kept in the process-wide cache)."""

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import ast
-import builtins
 import hashlib
 import re
 from dataclasses import replace
@@ -222,7 +221,7 @@ class Evaluator:
                     out |= {A.entry(key, a) for a in self.atoms(v, s, d) if not A.is_entry(a)}
                 return out, False
             s = s.parent
-        if self.c.star_imports and name not in _BUILTINS:
+        if self.c.star_imports and name not in N.BUILTINS:
             return {A.qual(f"{m}.{name}") for m in self.c.star_imports}, True
         return {A.qual(name)}, True
 
@@ -371,11 +370,7 @@ class Evaluator:
         for i, (node, line, col, guards) in enumerate(s.calls):
             callee = self.atoms(node.func, s)
             quals = A.names_of(callee)
-            call = known.get(i)
-            if call is None:
-                args = tuple(self._call_args(node, s)) if _may_run_repo_code(callee, quals) else ()
-                call = Call(line, col, sorted_atoms(callee), args, guards)
-            calls.append(call)
+            calls.append(known.get(i) or self.call(s, i))
             if any(N.is_numpy_global_draw(q) for q in quals):
                 draws.append(Draw(line, col, self.text(node), "global", (), guards))
             elif isinstance(node.func, ast.Attribute) and node.func.attr in N.RNG_DRAW_METHODS:
@@ -514,7 +509,7 @@ def _may_run_repo_code(callee, quals) -> bool:
         return True
     for q in quals:
         top = q.partition(".")[0]
-        if "." not in q and q in _BUILTINS:
+        if "." not in q and q in N.BUILTINS:
             continue
         if top in N.EXTERNAL_MODULES and "datasets" not in q and q not in N.DATALOADERS \
                 and q.removesuffix(".__init__") not in N.DATALOADERS:  # DataLoader.__init__(self, ...)
@@ -563,4 +558,3 @@ def sorted_atoms(atoms) -> Tuple[str, ...]:
     return tuple(sorted(set(atoms)))
 
 
-_BUILTINS = frozenset(dir(builtins))

@@ -3,6 +3,7 @@
 Decisions are made on qualified names (``torch.utils.data.DataLoader``), never on spelled names, so every
 import form and alias is one case.
 """
+import builtins
 
 DATALOADERS = frozenset({
     "torch.utils.data.DataLoader",
@@ -94,6 +95,7 @@ ENTROPY_CALLS = frozenset({"os.urandom", "os.getrandom", "random.SystemRandom", 
 CPU_COUNT_CALLS = frozenset({"os.cpu_count", "multiprocessing.cpu_count", "os.sched_getaffinity",
                              "psutil.cpu_count", "torch.get_num_threads", "torch.multiprocessing.cpu_count"})
 # Builtins that pass their argument's nature through (int(torch.initial_seed() % 2**32) is still a torch seed).
+BUILTINS = frozenset(dir(builtins))
 PASS_THROUGH_BUILTINS = frozenset({"int", "abs", "hash", "str", "min", "max", "sum", "float", "len", "round",
                                    "tuple", "list", "bytes", "divmod", "pow"})
 
