@@ -12,8 +12,8 @@ from .pins import find_pins, torch_era
 from .sources import FactsCache, RepoFiles
 from .vendored import vendored_roots
 
-# Flaws that replace PyTorch's own per-worker NumPy seeding, so they show on every torch version.
 _GC_THRESHOLD = 50_000
+# Flaws that replace PyTorch's own per-worker NumPy seeding, so they show on every torch version.
 _OVERRIDING = ("SRV201", "SRV202", "SRV203", "SRV205", "SRV206", "SRV207")
 
 
@@ -73,7 +73,17 @@ def classify_item(item):
     if gc.get_threshold()[0] < _GC_THRESHOLD:
         gc.set_threshold(_GC_THRESHOLD, 50, 100)
     path, name, *rest = item  # (path, name[, count_vendored])
-    return classify_repo(Path(path), name, count_vendored=bool(rest and rest[0]))
+    # Even so, a repository's young collections traverse every syntax tree alive (5% of the run on real
+    # repositories) and find almost nothing: its facts are acyclic (444 objects collected over 74 real
+    # repositories). So the collector waits for the repository to end; the first collection after it sees
+    # only what survives, the cached facts.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return classify_repo(Path(path), name, count_vendored=bool(rest and rest[0]))
+    finally:
+        if enabled:
+            gc.enable()
 
 
 __all__ = ["classify_repo", "classify_item", "effective", "FileError"]
