@@ -15,10 +15,12 @@ from __future__ import annotations
 import re
 from typing import Dict, Iterable, List
 
+from .lines import at_line_start
 from .sources import RepoFiles
 
-_IMPORT = re.compile(rb"^[ \t]*import[ \t]+([\w. \t,]+)", re.MULTILINE)
-_FROM = re.compile(rb"^[ \t]*from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+\(?[ \t]*([\w., \t\\\n]+)", re.MULTILINE)
+# statements, found by at_line_start
+_IMPORT = re.compile(rb"import[ \t]+([\w. \t,]+)")
+_FROM = re.compile(rb"from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+\(?[ \t]*([\w., \t\\\n]+)")
 _DYNAMIC = (b"importlib", b"__import__", b"load_source", b"runpy", b"spec_from_file_location")
 _OPEN = "<dynamic>"
 
@@ -57,11 +59,11 @@ class ImportGraph:
 
     def _targets(self, module: str, data: bytes, modules) -> Iterable[str]:
         package = module if self.repo.rels[module].endswith("__init__.py") else module.rpartition(".")[0]
-        for m in _IMPORT.finditer(data):
+        for m in at_line_start(_IMPORT, data):
             for part in m.group(1).split(b","):
                 name = part.split()[0].decode("ascii", "replace") if part.split() else ""
                 yield from self._resolve(name, modules)
-        for m in _FROM.finditer(data):
+        for m in at_line_start(_FROM, data):
             base = m.group(1).decode("ascii", "replace")
             if base.startswith("."):
                 level = len(base) - len(base.lstrip("."))

@@ -19,13 +19,16 @@ from __future__ import annotations
 import re
 from typing import Dict, Optional
 
+from .lines import at_line_start
 from .sources import RepoFiles
 
 _ALWAYS = ("main", "<module>")
 _PACKAGING = ("setup.py", "setup.cfg", "pyproject.toml")
 # called by Lightning's Trainer (create_dataloader is not one of them)
 _LIGHTNING_HOOKS = frozenset({"train_dataloader", "val_dataloader", "test_dataloader", "predict_dataloader"})
-_IMPORT_LINE = re.compile(rb"^[ \t]*(?:from[ \t]+(\.*[\w.]*)[ \t]+import|import[ \t]+([\w.]+))", re.MULTILINE)
+# statements, found by at_line_start
+_FROM_LINE = re.compile(rb"from[ \t]+(\.*[\w.]*)[ \t]+import")
+_IMPORT_LINE = re.compile(rb"import[ \t]+([\w.]+)")
 _MAIN_BLOCK = re.compile(rb"""^if\s+__name__\s*==\s*['"]__main__['"]""", re.MULTILINE)
 
 
@@ -63,12 +66,12 @@ class Reachability:
             for other in self.repo.paths:
                 data = self.repo.read(other)
                 if data and b"import" in data:
-                    for m in _IMPORT_LINE.finditer(data):
-                        dotted = (m.group(1) or m.group(2)).decode("ascii", "replace").strip(".")
-                        names.update(dotted.split("."))
-                        if m.group(1) is not None:  # from pkg import mod
-                            tail = data[m.end():m.end() + 200].split(b"\n", 1)[0]
-                            names.update(w.decode("ascii", "replace") for w in re.findall(rb"\w+", tail))
+                    for m in at_line_start(_IMPORT_LINE, data):
+                        names.update(m.group(1).decode("ascii", "replace").strip(".").split("."))
+                    for m in at_line_start(_FROM_LINE, data):
+                        names.update(m.group(1).decode("ascii", "replace").strip(".").split("."))
+                        tail = data[m.end():m.end() + 200].split(b"\n", 1)[0]  # from pkg import mod
+                        names.update(w.decode("ascii", "replace") for w in re.findall(rb"\w+", tail))
             self._imported_modules = names
         return module.rsplit(".", 1)[-1] in self._imported_modules
 
