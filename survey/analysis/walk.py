@@ -61,14 +61,36 @@ _SHAPES = {
     ast.Starred: lambda n: (n.value,),
     ast.keyword: lambda n: (n.value,),
     ast.Slice: lambda n: [x for x in (n.lower, n.upper, n.step) if x is not None],
+    ast.Assign: lambda n: (*n.targets, n.value),
+    ast.AugAssign: lambda n: (n.target, n.value),
+    ast.AnnAssign: lambda n: (n.target, n.annotation) if n.value is None else (n.target, n.annotation, n.value),
+    ast.NamedExpr: lambda n: (n.target, n.value),
+    ast.Return: lambda n: () if n.value is None else (n.value,),
+    ast.For: lambda n: (n.target, n.iter, *live(n.body), *live(n.orelse)),
+    ast.AsyncFor: lambda n: (n.target, n.iter, *live(n.body), *live(n.orelse)),
+    ast.While: lambda n: (n.test, *live(n.body), *live(n.orelse)),
+    ast.With: lambda n: (*n.items, *live(n.body)),
+    ast.AsyncWith: lambda n: (*n.items, *live(n.body)),
+    ast.withitem: lambda n: (n.context_expr,) if n.optional_vars is None else (n.context_expr, n.optional_vars),
+    ast.Try: lambda n: (*live(n.body), *n.handlers, *live(n.orelse), *live(n.finalbody)),
+    ast.ExceptHandler: lambda n: (*live(n.body),) if n.type is None else (n.type, *live(n.body)),
+    ast.comprehension: lambda n: (n.target, n.iter, *n.ifs),
+    ast.ListComp: lambda n: (n.elt, *n.generators),
+    ast.SetComp: lambda n: (n.elt, *n.generators),
+    ast.GeneratorExp: lambda n: (n.elt, *n.generators),
+    ast.DictComp: lambda n: (n.key, n.value, *n.generators),
+    ast.Await: lambda n: (n.value,),
 }
 
 
 _TERMINATORS = (ast.Return, ast.Raise, ast.Continue, ast.Break)
+_TERMINATOR_TYPES = frozenset(_TERMINATORS)
 
 
 def live(body: list) -> list:
     """The statements of a block that can run: none after an unconditional return, raise, continue or break."""
+    if _TERMINATOR_TYPES.isdisjoint(map(type, body)):  # most blocks: told in C
+        return body
     for i, stmt in enumerate(body):
         if isinstance(stmt, _TERMINATORS):
             return body[: i + 1]
