@@ -5,7 +5,7 @@ import ast
 import hashlib
 import re
 from dataclasses import replace
-from typing import Dict, List, Optional, Set, Tuple
+from typing import Dict, FrozenSet, List, Optional, Set, Tuple
 
 from . import atoms as A
 from . import names as N
@@ -25,6 +25,17 @@ _UNKNOWN = frozenset({A.OTHER})
 _DIGESTED = frozenset(N.PER_SAMPLE_METHODS) | {"__call__", "forward"}
 # the names a loader's callee ends in: only calls that may end so (or in seed_everything) are evaluated eagerly
 _LOADER_TERMINALS = frozenset(q.rsplit(".", 1)[-1] for q in N.DATALOADERS)
+_LOADING: Dict[FrozenSet[str], bool] = {}
+
+
+def _may_load(ends: FrozenSet[str]) -> bool:
+    """Whether a callee ending in one of ends may build a loader or seed Lightning (asked per call: kept)."""
+    hit = _LOADING.get(ends)
+    if hit is None:
+        hit = _LOADING[ends] = any(t in _LOADER_TERMINALS or t.endswith("seed_everything") for t in ends)
+        if len(_LOADING) > 100_000:
+            _LOADING.clear()
+    return hit
 
 
 _CONST = (ast.JoinedStr, ast.Compare)
@@ -315,13 +326,14 @@ class Evaluator:
         options: List[Tuple[str, frozenset]] = []
         lightning: List[int] = []
         for (node, line, col, _), ends in zip(s.calls, terminals):
-            counting = [k for k in node.keywords if k.arg and N.may_count_workers(k.arg)]
-            if ends is not None and not counting and not any(t in _LOADER_TERMINALS or t.endswith("seed_everything")
-                                                             for t in ends):
-                quals = frozenset()
-            else:
-                callee = self.atoms(node.func, s)
-                quals = A.names_of(callee)
+            counting = [k for k in node.keywords if k.arg and N.may_count_workers(k.arg)] if node.keywords else ()
+            if ends is not None and not counting and not _may_load(ends):
+                # most calls: neither a loader nor a Lightning seed, and no worker keyword
+                if type(node.func) is ast.Attribute and node.func.attr in ("add_argument", "set_defaults"):
+                    options.extend(self._argparse(node, s))
+                continue
+            callee = self.atoms(node.func, s)
+            quals = A.names_of(callee)
             if quals & N.DATALOADERS:
                 args = tuple(self._call_args(node, s)) if _may_run_repo_code(callee, quals) else ()
                 loader_args = tuple(self._partial_keywords(node.func, s)) + args

@@ -65,7 +65,7 @@ def extract(source: str, path: str) -> FileFacts:
             ends = callee_terminals(node.func, s, module, star)
             terminals.append(ends)
             calls.add(fi, ci, line, col, ends, datasets and may_name_datasets(node.func, s, module, star),
-                      any(k.arg in N.TRANSFORM_KEYWORDS for k in node.keywords))
+                      bool(node.keywords) and any(k.arg in N.TRANSFORM_KEYWORDS for k in node.keywords))
         ls, opts, light = ev.scope_facts(s, terminals)
         loaders.extend(ls)
         options.extend(opts)

@@ -4,6 +4,7 @@ Decisions are made on qualified names (``torch.utils.data.DataLoader``), never o
 import form and alias is one case.
 """
 import builtins
+from functools import lru_cache
 
 DATALOADERS = frozenset({
     "torch.utils.data.DataLoader",
@@ -112,6 +113,7 @@ DATALOADER_POSITIONAL = ("dataset", "batch_size", "shuffle", "sampler", "batch_s
 _WORKER_HINTS = ("worker", "cpu", "thread", "job", "proc")
 
 
+@lru_cache(maxsize=8192)
 def may_count_workers(name: str) -> bool:
     lowered = name.lower()
     return any(h in lowered for h in _WORKER_HINTS)
