@@ -414,7 +414,7 @@ def _call_site_pattern(module: str, name: str):
         imports = len(_import_of(n).findall(data))
         # an import that renames it, or a use beside the imports (passed on, put in a registry); a file
         # that only imports it (a package's __init__ re-exporting it) calls nothing
-        if imports and (_alias_of(n).search(data) or len(_word_of(n).findall(data)) > imports):
+        if imports and (_words(_alias_of(n), data, 1) or _words(_word_of(n), data, imports + 1) > imports):
             return True
         return dotted and bool(module) and bool(_import_of(module.encode()).search(data))
     return spelled
@@ -432,14 +432,27 @@ def _top_def_of(name: bytes):
     return re.compile(rb"^(?:async[ \t]+)?def[ \t]+" + re.escape(name) + rb"\b", re.MULTILINE)
 
 
+# Both start with the name, which re finds fast; the word boundary before it is tested by _words.
 @lru_cache(maxsize=2048)
 def _word_of(name: bytes):
-    return re.compile(rb"\b" + re.escape(name) + rb"\b")
+    return re.compile(re.escape(name) + rb"\b")
 
 
 @lru_cache(maxsize=2048)
 def _alias_of(name: bytes):
-    return re.compile(rb"\b" + re.escape(name) + rb"[ \t]+as[ \t]")
+    return re.compile(re.escape(name) + rb"[ \t]+as[ \t]")
+
+
+def _words(pattern, data: bytes, enough: int) -> int:
+    """Matches of pattern that start a word, counted up to enough."""
+    found = 0
+    for m in pattern.finditer(data):
+        before = data[m.start() - 1:m.start()]
+        if not (before.isalnum() or before == b"_") or m.start() == 0:
+            found += 1
+            if found >= enough:
+                break
+    return found
 
 
 @lru_cache(maxsize=2048)

@@ -42,9 +42,9 @@ BYTES_KEPT = 64_000_000
 TREE_BYTES = 2_000_000
 # A call-site lookup searches all the kept bytes of a repository for a name: after this many searches, the
 # words of the kept bytes are indexed once instead (ProLing1994/demo, 11 MB kept, made 146 searches: 0.9 s;
-# its index costs 0.3 s, about six searches). The index takes about 40 bytes per distinct word of each
+# its index costs 0.1 s, about three searches). The index takes about 60 bytes per distinct word of each
 # file, so it is built only for kept bytes up to WORD_INDEX_BYTES (the 93 MB repository searches on).
-SEARCHES_BEFORE_INDEX = 6
+SEARCHES_BEFORE_INDEX = 3
 WORD_INDEX_BYTES = 24_000_000
 # Functions and classes parsed per repository at most: their facts (and what judging them builds) stay in
 # memory while a repository is judged. PyTorch's own package needs about 6,000, an ML project a few hundred;
@@ -76,8 +76,8 @@ def word_bits(data: bytes) -> int:
 
 
 @lru_cache(maxsize=256)
-def _whole_word(token: bytes):
-    return re.compile(rb"(?<!\w)" + re.escape(token) + rb"(?!\w)")
+def _word_end(token: bytes):
+    return re.compile(re.escape(token) + rb"(?!\w)")
 
 
 def iter_python_files(root: Path, errors: Optional[List["FileError"]] = None) -> Iterator[Path]:
@@ -276,7 +276,7 @@ class RepoFiles:
         self._blob_modules: List[str] = []
         self._held: Dict[bytes, List[str]] = {}
         self._searches = 0
-        self._words: Optional[Dict[bytes, List[str]]] = None  # word -> kept modules holding it, once built
+        self._words: Optional[List[Tuple[str, Set[bytes]]]] = None  # each kept module's words, once built
         self._parsed_units = 0
         self.over_budget = False
         # parsed files whose syntax trees are held for the bodies not worked out yet: (cache key, bytes)
@@ -346,35 +346,32 @@ class RepoFiles:
             if self._words is None and self._searches > SEARCHES_BEFORE_INDEX:
                 self._index_words()
             if self._words is not None:
-                hit = self._held[token] = self._words.get(token, [])
+                hit = self._held[token] = [module for module, words in self._words if token in words]
         if hit is None:
             blob, starts, modules = self._blob, self._starts, self._blob_modules
             hit = []
-            whole = _whole_word(token) if word else None
+            ends = _word_end(token) if word else None
             pos = blob.find(token)
             while pos >= 0:
                 module = modules[bisect.bisect_right(starts, pos) - 1]
                 end = self._spans[module][1]
-                # the module holds the bytes; as a word? (re's search from a literal is fast, a word
-                # boundary before it is not, so the word is looked for only in the modules that hold it)
-                if whole is None or whole.search(blob, pos, end):
+                # the module holds the bytes; as a word? (re finds a pattern that starts with a literal
+                # fast, one that starts with a boundary test tries every position: the byte before is
+                # tested here)
+                if ends is None or any(not blob[m.start() - 1:m.start()].isalnum()
+                                       and blob[m.start() - 1:m.start()] != b"_"
+                                       for m in ends.finditer(blob, pos, end)):
                     hit.append(module)
                 pos = blob.find(token, end)
             self._held[token] = hit
         return hit
 
     def _index_words(self) -> None:
-        words: Dict[bytes, List[str]] = {}
+        # a set per module, asked in turn (a thousand set lookups per name), costs a third of a word -> modules
+        # table, whose building touches every word of every module in Python
         blob = self._blob.translate(_WORDS_ONLY)  # then split() gives the words: twice as fast as findall
-        for module in self._blob_modules:
-            start, end = self._spans[module]
-            for word in set(blob[start:end].split()):
-                hit = words.get(word)
-                if hit is None:
-                    words[word] = [module]
-                else:
-                    hit.append(module)
-        self._words = words
+        spans = self._spans
+        self._words = [(m, set(blob[spans[m][0]:spans[m][1]].split())) for m in self._blob_modules]
 
     def _pack(self) -> None:
         """The kept bytes joined by NUL (which no kept file holds, so no match spans two files)."""
