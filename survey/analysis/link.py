@@ -317,8 +317,7 @@ class Index:
             tokens = (owner, name)
         if tokens not in self._names_loaded:
             self._names_loaded.add(tokens)
-            spelled = (lambda data: all(t.encode() in data for t in tokens[1:])) if method \
-                else _call_site_pattern(owner.rpartition(".")[2], name)
+            spelled = _method_site_pattern(*tokens) if method else _call_site_pattern(owner.rpartition(".")[2], name)
             naming = self.repo.containing(tokens[0 if method else 1].encode(), spelled, _MAX_CALLER_FILES + 1)
             # a name that many files mention (a common helper) is left to the files parsed already
             for module in naming if len(naming) <= _MAX_CALLER_FILES else ():
@@ -411,7 +410,7 @@ def _call_site_pattern(module: str, name: str):
         # a file defining its own top-level name() calls its own (train(), main()), unless it imports one
         if bare and _top_def_of(n).search(data) is None:
             return True
-        imports = len(_import_of(n).findall(data))
+        imports = len(_name_import_of(n).findall(data))
         # an import that renames it, or a use beside the imports (passed on, put in a registry); a file
         # that only imports it (a package's __init__ re-exporting it) calls nothing
         if imports and (_words(_alias_of(n), data, 1) or _words(_word_of(n), data, imports + 1) > imports):
@@ -420,11 +419,48 @@ def _call_site_pattern(module: str, name: str):
     return spelled
 
 
+def _method_site_pattern(owner: str, *names: str):
+    """Whether a file's bytes may call a method of class owner: they spell the method's name (but for
+    __getitem__) and spell owner in code, as a construction, a base, an attribute or a value (``X(``,
+    ``X)``, ``X.``, ``X,``, ``X:``, ``= X``) or import it under another name, not only in a string
+    (``type='X'`` in an mmcv config), prose (``X Processing``), a comment or an import of it alone."""
+    spelled = tuple(n.encode() for n in names)
+    code = _in_code(owner.encode())
+
+    def test(data: bytes) -> bool:
+        if not all(n in data for n in spelled):
+            return False
+        for m in code.finditer(data):
+            start = m.start()
+            before = data[start - 1:start]
+            if before.isalnum() or before in (b"_", b"'", b'"'):
+                continue
+            head = data[data.rfind(b"\n", 0, start) + 1:start].lstrip()
+            if m.group(1):
+                return True  # imported under another name
+            if head.startswith((b"#", b"from ", b"import ")):
+                continue
+            # at the end of a line, a value (Base = X, a bracket or argument list), not prose ("and X")
+            if m.group(2) or head.rstrip().endswith(_VALUE_BEFORE) or not head.strip():
+                return True
+        return False
+    return test
+
+
 # Compiled when first needed and kept: a pattern per looked-up name, hundreds per large repository, and the
 # same names (build_dataset, get_loader) recur across repositories.
 @lru_cache(maxsize=2048)
 def _call_of(name: bytes):
     return re.compile(re.escape(name) + rb"\s*\(")
+
+
+@lru_cache(maxsize=2048)
+def _in_code(name: bytes):
+    return re.compile(re.escape(name) + rb"(?:([ \t]+as[ \t])|[ \t]*([(),.:\]}=\\])|[ \t]*(?:[\r\n]|$))",
+                      re.MULTILINE)
+
+
+_VALUE_BEFORE = (b"=", b"(", b",", b"[", b"{", b":", b"return", b"yield")
 
 
 @lru_cache(maxsize=2048)
@@ -453,6 +489,14 @@ def _words(pattern, data: bytes, enough: int) -> int:
             if found >= enough:
                 break
     return found
+
+
+@lru_cache(maxsize=2048)
+def _name_import_of(name: bytes):
+    """An import of the name itself in one statement (within parentheses or continued lines), not of a
+    module path it is part of (``import libs.train.model``)."""
+    return re.compile(rb"import(?:[ \t]*\([^)]*?|[ \t]+(?:[\w \t,.]|\\\r?\n)*?)(?<![\w.])" + re.escape(name)
+                      + rb"\b(?![ \t]*\.)")
 
 
 @lru_cache(maxsize=2048)
