@@ -102,20 +102,21 @@ class Index:
 
     # -- names ---------------------------------------------------------------------------------------
     def module(self, name: str, near: str = "") -> Optional[FileFacts]:
-        if not self.loading:
+        found = self.module_of(name, near)
+        if found is None or not self.loading and not self.repo.is_loaded(found):
             # peeking: only modules parsed already (dataset detection must not parse a whole class hierarchy)
-            if name in self.repo.paths and not self.repo.is_loaded(name):
-                return None
+            return None
+        return self.repo.facts(found)
+
+    def module_of(self, name: str, near: str = "") -> Optional[str]:
+        """The repository module a dotted name imports, by exact name or else by suffix (nearest first)."""
         if name in self.repo.paths:
-            return self.repo.facts(name)
+            return name
         candidates = self._suffix.get(name)
         if not candidates or name.split(".")[0] in _EXTERNAL_ROOTS:
             return None
         near_pkg = near.rpartition(".")[0]
-        best = sorted(candidates, key=lambda m: (not m.startswith(near_pkg + "."), len(m)))[0]
-        if not self.loading and not self.repo.is_loaded(best):
-            return None
-        return self.repo.facts(best)
+        return sorted(candidates, key=lambda m: (not m.startswith(near_pkg + "."), len(m)))[0]
 
     def resolve(self, qualname: str, depth: int = 0) -> Optional[Resolved]:
         if qualname in self._resolved:
@@ -198,8 +199,17 @@ class Index:
         if hit is not None:
             return hit
         self._provides[key] = False  # cycle guard: packages that star-import each other
-        facts = self.module(module)
         found = name in self._children.get(module, ())
+        target = self.module_of(module)
+        if not found and target is not None and not self.repo.is_loaded(target):
+            # a module can bring only a name it spells, or one that a module it star-imports brings: a file
+            # that spells neither needs no parsing to tell (99 files of 74 real repositories were parsed so)
+            data = self.repo.read(target) or b""
+            if name.encode() not in data and not _STAR_IMPORT.search(data) \
+                    and name not in self._children.get(target, ()):
+                self._provides[key] = False
+                return False
+        facts = self.module(module)
         if facts is not None and not found:
             found = name in self._children.get(facts.module, ()) or name in self._top_names(facts)
             stars = [target for alias, target in facts.imports if alias == "*"] if reach > 0 else []
@@ -445,6 +455,9 @@ def _method_site_pattern(owner: str, *names: str):
                 return True
         return False
     return test
+
+
+_STAR_IMPORT = re.compile(rb"import[ \t]*\*")
 
 
 # Compiled when first needed and kept: a pattern per looked-up name, hundreds per large repository, and the
