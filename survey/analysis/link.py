@@ -378,10 +378,14 @@ class Index:
         out = self._options(key)
         if not out and self.repo.worker_modules:
             # an options module that nothing imports by name (argparse in opts.py): parse what mentions workers
-            for module in self.repo.worker_modules:
+            # and spells the key (argparse's --num-workers is dest num_workers); the others configure no key
+            spellings = (key.encode(), key.replace("_", "-").encode())
+            holding = [m for m in self.repo.worker_modules
+                       if not self.repo.is_loaded(m) and any(s in (self.repo.read(m) or b"") for s in spellings)]
+            for module in holding:
                 self.repo.facts(module)
-            self.repo.worker_modules = []
-            out = self._options(key)
+            if holding:
+                out = self._options(key)
         if not out and key not in self._options_searched:
             # an option named otherwise (--n_cpu, --threads): the files that spell the name the loader reads
             self._options_searched.add(key)
