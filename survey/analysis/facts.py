@@ -64,7 +64,8 @@ def extract(source: str, path: str) -> FileFacts:
         for ci, (node, line, col, _) in enumerate(s.calls):
             ends = callee_terminals(node.func, s, module, star)
             terminals.append(ends)
-            calls.add(fi, ci, line, col, ends, datasets and may_name_datasets(node.func, s, module, star),
+            calls.add(fi, ci, line, col, ends,
+                      datasets and _hands_library_transforms(node) and may_name_datasets(node.func, s, module, star),
                       bool(node.keywords) and any(k.arg in N.TRANSFORM_KEYWORDS for k in node.keywords))
         ls, opts, light = ev.scope_facts(s, terminals)
         loaders.extend(ls)
@@ -99,6 +100,14 @@ def extract(source: str, path: str) -> FileFacts:
         lightning_plain=tuple(line for line, workers in lightning if not workers),
         noqa=noqa_lines(source), calls=calls,
     )
+
+
+def _hands_library_transforms(node: ast.Call) -> bool:
+    """Whether a call can hand a library dataset its transforms without a transform keyword: by
+    ``transforms=`` or positionally (torchvision's ImageFolder(root, transform, target_transform)), which is
+    all the judge reads of such a call (``judge._library_datasets``)."""
+    return sum(not isinstance(a, ast.Starred) for a in node.args) >= 2 \
+        or any(k.arg == "transforms" for k in node.keywords)
 
 
 def _klass(ev: Evaluator, scope: Scope, node: ast.ClassDef, line: int, own: List[Scope]) -> Klass:
