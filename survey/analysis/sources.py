@@ -62,6 +62,7 @@ _LIBRARY_DATASETS = re.compile(rb"datasets(?:\.[A-Za-z_]|[ \t]+(?:import|as)\b)|
 # whose dataset classes take a transform (OpenMMLab's take a pipeline of config dicts, which runs nothing of
 # the repository's by itself: its files count when they subclass a dataset or say "transform")
 _DATASET_LIBRARIES = (b"torchvision", b"torchaudio", b"torchtext", b"torch_geometric")
+_TRANSFORM_KEYWORD = re.compile(rb"transform[ \t]*=")  # target_transform=, pre_transform= end so too
 _DATASET_ALIAS = re.compile(rb"Dataset[ \t]+as[ \t]+(\w+)")
 _WORD = re.compile(rb"\w+")
 _IDENTIFIER = re.compile(rb"[A-Za-z_]\w*")
@@ -210,11 +211,13 @@ def _dataset_classes(heads) -> Tuple[Set[bytes], Set[bytes]]:
 
 def _may_build_library_dataset(data: bytes) -> bool:
     """A file that uses a ``datasets`` module and may hand a library dataset a transform: it names a
-    library whose dataset classes take one, or says "transform". Most files that say
+    library whose dataset classes take one, or passes a transform by keyword (``transform=``; not
+    "transformers", which Hugging Face code imports beside its datasets). Most files that say
     ``datasets.`` or ``from datasets import`` are a repository importing its own package, Hugging Face
     datasets, or a config naming modules in strings (mmseg's custom_imports): 41% of those bytes in the
     real repositories, parsed for nothing."""
-    return b"datasets" in data and (b"transform" in data or any(lib in data for lib in _DATASET_LIBRARIES)) \
+    return b"datasets" in data and (any(lib in data for lib in _DATASET_LIBRARIES) or b"transform" in data
+                                    and _TRANSFORM_KEYWORD.search(data) is not None) \
         and _LIBRARY_DATASETS.search(data) is not None
 
 
