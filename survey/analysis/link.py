@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Dict, FrozenSet, Iterable, Iterator, List, Optional, Set, Tuple
 
 from . import atoms as A
@@ -55,6 +55,25 @@ class Ctx:
             if name == param:
                 return atoms
         return None
+
+    @cached_property
+    def key(self) -> "_Key":
+        """What memoised values depend on, hashed once per context (they are asked per atom)."""
+        return _Key((id(self.function), id(self.klass), self.binding, id(self.dataset), self.site))
+
+
+class _Key:
+    __slots__ = ("parts", "_hash")
+
+    def __init__(self, parts: tuple):
+        self.parts = parts
+        self._hash = hash(parts)
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other) -> bool:
+        return self is other or isinstance(other, _Key) and self._hash == other._hash and self.parts == other.parts
 
 
 @dataclass

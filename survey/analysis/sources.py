@@ -383,10 +383,12 @@ class RepoFiles:
 
     def _index_words(self) -> None:
         # a set per module, asked in turn (a thousand set lookups per name), costs a third of a word -> modules
-        # table, whose building touches every word of every module in Python
+        # table, whose building touches every word of every module in Python. Modules parsed already are left
+        # out: lookups are for modules not parsed yet (``containing``), and a parsed module stays parsed.
         blob = self._blob.translate(_WORDS_ONLY)  # then split() gives the words: twice as fast as findall
-        spans = self._spans
-        self._words = [(m, set(blob[spans[m][0]:spans[m][1]].split())) for m in self._blob_modules]
+        spans, parsed = self._spans, self._facts
+        self._words = [(m, set(blob[spans[m][0]:spans[m][1]].split())) for m in self._blob_modules
+                       if m not in parsed]
 
     def _pack(self) -> None:
         """The kept bytes joined by NUL (which no kept file holds, so no match spans two files)."""

@@ -42,7 +42,7 @@ class Values:
             return {atom}
         # Memoised per (atom, context): call-site resolution otherwise revisits the same chains
         # exponentially often in real repositories. A cycle in progress reads as unknown.
-        key = (atom, id(ctx.function), id(ctx.klass), ctx.binding, id(ctx.dataset), ctx.site)
+        key = (atom, ctx.key)
         hit = self._memo.get(key)
         if hit is not None:
             return hit
