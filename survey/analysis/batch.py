@@ -6,7 +6,6 @@ import os
 import signal
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Iterator, List, Optional
 
@@ -31,6 +30,8 @@ def classify_many(items, jobs: int = 1, scheduler: Optional[str] = None, ordered
         for item in items:
             yield classify_item(item)
     else:
+        # imported here: one process of --jobs 1 (and each pool worker) has no use for it
+        from concurrent.futures import ProcessPoolExecutor, as_completed
         with ProcessPoolExecutor(max_workers=jobs, initializer=_die_with_parent, initargs=(os.getpid(),)) as pool:
             futures = {i: pool.submit(classify_item, items[i]) for i in largest_first(items)}
             for future in arrival(futures, ordered, as_completed):
