@@ -44,10 +44,11 @@ TREE_BYTES = 2_000_000
 # words of the kept bytes are indexed once instead. The index costs about 23 searches (0.19 s for the 11 MB
 # ProLing1994/demo keeps, which made 146 searches), but the repositories that search much are the large
 # ones: over the 74 real repositories, weighting each search by the bytes it reads, indexing after 3
-# searches costs 0.43 of searching always and 0.73 of indexing after 24. The index takes about 60 bytes per
-# distinct word of each file, so it is built only for kept bytes up to WORD_INDEX_BYTES.
+# searches costs 0.43 of searching always and 0.73 of indexing after 24. The index takes about 80 bytes per
+# distinct word of each file (10 MB of files of distinct words: 87 MB), so it is built only for kept bytes
+# up to WORD_INDEX_BYTES; above, each search reads the bytes again.
 SEARCHES_BEFORE_INDEX = 3
-WORD_INDEX_BYTES = 24_000_000
+WORD_INDEX_BYTES = 12_000_000
 # Functions and classes parsed per repository at most: their facts (and what judging them builds) stay in
 # memory while a repository is judged. PyTorch's own package needs about 6,000, an ML project a few hundred;
 # a file of generated code can hold 15,000 in 1 MB.
