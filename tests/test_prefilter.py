@@ -182,3 +182,6 @@ def test_a_function_is_not_imported_by_a_module_path_that_holds_its_name(write_r
     assert may_call(b"import libs.train.model as m\n\ndef train(a):\n    pass\n\ntrain(1)\n") is False
     assert may_call(b"from data import train\n\ndef train2(a):\n    pass\n\ntrain(1)\n") is True
     assert may_call(b"from tools import train as fit\n\nfit(1)\n") is True
+    # a call commented out calls nothing
+    assert may_call(b"from data import train\n# train(1)\n") is False
+    assert may_call(b"from data import train\nx = 1  # train(1) below\ntrain(2)\n") is True

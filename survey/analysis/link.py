@@ -438,6 +438,9 @@ def _call_site_pattern(module: str, name: str):
         for pos in _occurrences(data, n):
             end = pos + len(n)
             before = data[pos - 1:pos] if pos else b""
+            line = data.rfind(b"\n", 0, pos) + 1
+            if data[line:pos].lstrip().startswith(b"#"):
+                continue  # a comment line (a call commented out) calls nothing
             if _CALL_TAIL.match(data, end):
                 if not (before.isalnum() or before in (b"_", b".")) and data[pos - 4:pos] != b"def ":
                     bare = True
@@ -447,7 +450,7 @@ def _call_site_pattern(module: str, name: str):
             if not (before.isalnum() or before == b"_"):
                 words += 1
                 aliases += _ALIAS_TAIL.match(data, end) is not None
-            if before in (b"", b" ", b"\t") and _DEF_HEAD.fullmatch(data, data.rfind(b"\n", 0, pos) + 1, pos):
+            if before in (b"", b" ", b"\t") and _DEF_HEAD.fullmatch(data, line, pos):
                 top_def = True
         # a file defining its own top-level name() calls its own (train(), main()), unless it imports one
         if bare and not top_def:
