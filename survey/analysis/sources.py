@@ -35,6 +35,11 @@ SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", "__pycache__", ".v
 # which linking parses (the token made 5% of the parsed bytes of real repositories, containers and configs).
 PREFILTER = (b"DataLoader", b"seed_everything")
 BYTES_KEPT = 64_000_000
+# Bytes of files beyond BYTES_KEPT kept once a lookup has read them again: the 93 MB corpus of copied
+# projects re-read 287,000 files from disk for 184 call-site lookups (the holders of common names), which
+# cost more than its parsing. Filled until full, not least-recently-used: lookups walk the files in path
+# order, which would evict every file just before it is asked for again.
+BYTES_REREAD = 32_000_000
 # Source bytes whose syntax trees a repository holds at once (a tree takes 40 to 80 times its source, the
 # evaluator's caches more): beyond it the oldest file's bodies are all worked out and its tree let go. At
 # 2 MB a repository of thirty 1 MB files of dense code peaks at 457 MB (1 MB: 384 MB, but 141 files of 74
@@ -285,6 +290,8 @@ class RepoFiles:
         # per unkept file, a bitmap of the words it holds: a lookup reads again only the files that may hold
         # its name (a 93 MB repository of copied projects read 2.8 million files for 186 lookups)
         self._unkept_words: Dict[str, int] = {}
+        self._reread: Dict[str, bytes] = {}
+        self._reread_budget = BYTES_REREAD
         self._order: Optional[Dict[str, int]] = None
         self._blob: Optional[bytes] = None  # the kept bytes in one string, once a search needs them
         self._starts: List[int] = []
@@ -308,7 +315,7 @@ class RepoFiles:
     def read(self, module: str) -> Optional[bytes]:
         """A file's bytes without recording errors (they are recorded if it is ever parsed)."""
         data = self._kept(module)
-        return data if data is not None else self._read(module, record=False)
+        return data if data is not None else self._read_again(module)
 
     def _kept(self, module: str) -> Optional[bytes]:
         if self._blob is None:
@@ -340,7 +347,7 @@ class RepoFiles:
         found = []
         for module in kept:
             if module in unkept_set:
-                data = self._read(module, record=False)
+                data = self._read_again(module)
                 if data is None or token not in data:
                     continue
             else:
@@ -351,6 +358,16 @@ class RepoFiles:
                 if limit and len(found) >= limit:
                     break  # in path order, so the first ``limit`` are the answer
         return found
+
+    def _read_again(self, module: str) -> Optional[bytes]:
+        """A file's bytes read again without recording errors, kept within BYTES_REREAD."""
+        data = self._reread.get(module)
+        if data is None:
+            data = self._read(module, record=False)
+            if data is not None and len(data) <= self._reread_budget:
+                self._reread[module] = data
+                self._reread_budget -= len(data)
+        return data
 
     def _holding(self, token: bytes) -> List[str]:
         """The kept modules whose bytes contain token (an identifier: as a whole word), in path order; kept,
@@ -472,7 +489,8 @@ class RepoFiles:
             self.over_budget = True
             self._facts[module] = None
             return None
-        data = (self._bytes.pop(module, None) if self._blob is None else self._kept(module)) or self._read(module)
+        data = (self._bytes.pop(module, None) if self._blob is None else self._kept(module)) \
+            or self._reread.pop(module, None) or self._read(module)
         result = None if data is None else self._parse(module, data)
         if result is not None:
             self._parsed_units += len(result.functions) + len(result.classes)
