@@ -40,10 +40,8 @@ _WRAPPERS = frozenset({ast.Attribute, ast.Expr, ast.keyword})  # nodes whose one
 
 
 # Children of the commonest nodes, written out (a generic walk over _fields is twice as slow); the order is
-# the source order, which the facts keep.
+# the source order, which the facts keep. The walk follows _WRAPPERS to their child itself.
 _SHAPES = {
-    ast.Expr: lambda n: (n.value,),
-    ast.Attribute: lambda n: (n.value,),
     ast.Call: lambda n: (n.func, *n.args, *[k.value for k in n.keywords]),
     ast.Subscript: lambda n: (n.value, n.slice),
     ast.BinOp: lambda n: (n.left, n.right),
@@ -59,7 +57,6 @@ _SHAPES = {
     ast.If: lambda n: (n.test, *live(n.body), *live(n.orelse)),
     ast.IfExp: lambda n: (n.test, n.body, n.orelse),
     ast.Starred: lambda n: (n.value,),
-    ast.keyword: lambda n: (n.value,),
     ast.Slice: lambda n: [x for x in (n.lower, n.upper, n.step) if x is not None],
     ast.Assign: lambda n: (*n.targets, n.value),
     ast.AugAssign: lambda n: (n.target, n.value),
@@ -142,32 +139,26 @@ class Collector:
     def walk(self, tree: ast.Module) -> None:
         # (node, scope, guards): guards are the self-attribute tests that enclose the node (``if self.augment:``),
         # so a construction site that fixes them (augment=False) can leave the guarded code out
-        # Names and constants, most of a tree, are never pushed; nor the attribute, expression statement or
-        # keyword around a single child, which is followed in place (a fifth faster than pushing each node).
+        # Names and constants, most of a tree, are never pushed, and an attribute, expression statement or
+        # keyword is followed to its one child in place (a fifth faster than pushing each node).
         leaves = _LEAVES
         stack = [(node, self.root, ()) for node in reversed(tree.body) if type(node) not in leaves]
         handlers = _HANDLERS
-        pop, append, extend = stack.pop, stack.append, stack.extend
+        pop, extend = stack.pop, stack.extend
         while stack:
             node, scope, guards = pop()
             kind = type(node)
+            while kind in _WRAPPERS:
+                node = node.value
+                kind = type(node)
+            if kind in leaves:
+                continue
             handler = handlers.get(kind)
             if handler is None:
-                while kind in _WRAPPERS:
-                    node = node.value
-                    kind = type(node)
-                    if kind in leaves:
-                        break
-                else:
-                    if kind in handlers:
-                        append((node, scope, guards))
-                    else:
-                        children = _children(node)
-                        if children:
-                            extend([(c, scope, guards) for c in reversed(children) if type(c) not in leaves])
-                continue
-            self._guards = guards
-            nested = handler(self, node, scope)
+                nested = None
+            else:
+                self._guards = guards
+                nested = handler(self, node, scope)
             if nested is None:
                 children = _children(node)
                 if children:
