@@ -14,7 +14,7 @@ from . import atoms as A
 from . import names as N
 from .configs import ConfigValues
 from .model import Call, FileFacts, Function, Klass
-from .sources import RepoFiles
+from .sources import RepoFiles, word_byte
 
 _MAX = 12
 _MAX_CALLER_FILES = 20
@@ -442,12 +442,12 @@ def _call_site_pattern(module: str, name: str):
             if data[line:pos].lstrip().startswith(b"#"):
                 continue  # a comment line (a call commented out) calls nothing
             if _CALL_TAIL.match(data, end):
-                if not (before.isalnum() or before in (b"_", b".")) and data[pos - 4:pos] != b"def ":
+                if not (word_byte(before) or before == b".") and data[pos - 4:pos] != b"def ":
                     bare = True
                 dotted = dotted or before == b"."
-            if data[end:end + 1].isalnum() or data[end:end + 1] == b"_":
+            if word_byte(data[end:end + 1]):
                 continue  # inside a longer word
-            if not (before.isalnum() or before == b"_"):
+            if not word_byte(before):
                 words += 1
                 aliases += _ALIAS_TAIL.match(data, end) is not None
             if before in (b"", b" ", b"\t") and _DEF_HEAD.fullmatch(data, line, pos):
@@ -480,8 +480,7 @@ def _name_imports(data: bytes, name: bytes) -> int:
         for pos in _occurrences(region, name):
             before, end = region[pos - 1:pos] if pos else b"", pos + len(name)
             after = region[end:end + 1]
-            if before.isalnum() or before in (b"_", b".") or after.isalnum() or after == b"_" \
-                    or region[end:].lstrip(b" \t").startswith(b"."):
+            if word_byte(before) or before == b"." or word_byte(after) or region[end:].lstrip(b" \t").startswith(b"."):
                 continue
             count += 1
             break
@@ -504,7 +503,7 @@ def _method_site_pattern(owner: str, *names: str):
             if m is None:
                 continue
             before = data[start - 1:start] if start else b""
-            if before.isalnum() or before in (b"_", b"'", b'"'):
+            if word_byte(before) or before in (b"'", b'"'):
                 continue
             head = data[data.rfind(b"\n", 0, start) + 1:start].lstrip()
             if m.group(1):
