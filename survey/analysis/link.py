@@ -226,8 +226,7 @@ class Index:
             data = self.repo.read(target) or b""
             if name.encode() not in data and not _STAR_IMPORT.search(data) \
                     and name not in self._children.get(target, ()):
-                self._provides[key] = False
-                return False
+                return False  # memoised by the cycle guard above
         facts = self.module(module)
         if facts is not None and not found:
             found = name in self._children.get(facts.module, ()) or name in self._top_names(facts)
